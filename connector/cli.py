@@ -1,0 +1,75 @@
+"""The `ally-scim` command line (DESIGN.md §7). Exit status: 0 success, 1 refused, 2 usage."""
+from __future__ import annotations
+
+import sys
+
+import click
+
+from connector.commands import CliState, with_app
+from connector.config import ConfigError
+from connector.errors import AllyError
+
+
+class AllyGroup(click.Group):
+    """Turns domain refusals into exit 1 and configuration problems into exit 2, on stderr."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except ConfigError as exc:
+            click.echo(f"Error: configuration: {exc}", err=True)
+            ctx.exit(2)
+        except AllyError as exc:
+            click.echo(f"Error: {exc.message}", err=True)
+            ctx.exit(1)
+
+
+@click.group(cls=AllyGroup)
+@click.option("--config", "config_path", envvar="ALLY_CONFIG", type=click.Path(dir_okay=False),
+              help="Config file (default: $ALLY_CONFIG, else ./config.yaml if present).")
+@click.pass_context
+def cli(ctx, config_path):
+    """Ally SCIM 2.0 connector: provisioning from Okta and Microsoft Entra ID."""
+    if config_path is None:
+        from connector.config import config_path_from_env
+
+        config_path = config_path_from_env()
+    ctx.obj = CliState(config_path)
+
+
+@cli.command()
+@with_app
+def init():
+    """Create or migrate the schema, then create the organisations listed in the config."""
+    from flask import current_app
+
+    from connector import migrate, organisations
+
+    applied = migrate.upgrade()
+    click.echo(f"schema: {len(applied)} migration(s) applied" if applied else "schema: up to date")
+    for what, org in organisations.bootstrap(current_app.config["ALLY_SETTINGS"].organisations):
+        click.echo(f"organisation {org.slug}: {what}")
+
+
+@cli.command()
+@click.option("--host", help="Address to listen on (default: server.host).")
+@click.option("--port", type=click.IntRange(1, 65535), help="Port (default: server.port).")
+@click.option("--workers", type=click.IntRange(1, 64), help="Worker processes (default: server.workers).")
+@click.pass_obj
+def serve(state: CliState, host, port, workers):
+    """Serve the connector with gunicorn."""
+    from connector.serve import serve as run_server
+
+    settings = state.settings
+    host = host or settings.server.host
+    port = port or settings.server.port
+    click.echo(f"Serving Ally SCIM connector on http://{host}:{port} (SCIM base URL {settings.public_url}/scim/v2)")
+    run_server(settings, host, port, workers or settings.server.workers)
+
+
+def main() -> None:
+    cli(prog_name="ally-scim")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

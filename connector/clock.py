@@ -1,0 +1,16 @@
+"""Time in one place: naive UTC datetimes in the database, ISO 8601 with 'Z' outside."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+
+def utcnow() -> datetime:
+    """Now in UTC, naive, to the millisecond (what both databases store and give back alike)."""
+    moment = datetime.now(timezone.utc).replace(tzinfo=None)
+    return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
+
+
+def isoformat(moment: datetime | None) -> str | None:
+    if moment is None:
+        return None
+    return moment.replace(tzinfo=None).isoformat(timespec="milliseconds") + "Z"

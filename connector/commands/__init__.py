@@ -1,0 +1,58 @@
+"""Shared pieces of the `ally-scim` command groups: the app context, JSON output, failure."""
+from __future__ import annotations
+
+import functools
+import json
+
+import click
+
+
+class CliState:
+    """What the root command knows: where the config is; builds the app on first use."""
+
+    def __init__(self, config_path: str | None):
+        self.config_path = config_path
+        self._app = None
+
+    @property
+    def settings(self):
+        from connector.config import load_settings
+
+        return self.app.config["ALLY_SETTINGS"] if self._app else load_settings(self.config_path)
+
+    @property
+    def app(self):
+        if self._app is None:
+            from connector import create_app
+            from connector.config import load_settings
+
+            self._app = create_app(load_settings(self.config_path))
+        return self._app
+
+
+def with_app(func):
+    """Run the command inside the app context with an open database connection."""
+
+    @functools.wraps(func)
+    @click.pass_obj
+    def wrapper(state: CliState, *args, **kwargs):
+        from connector.db import database
+
+        app = state.app
+        with app.app_context():
+            database.connect(reuse_if_open=True)
+            try:
+                return func(*args, **kwargs)
+            finally:
+                database.close()
+
+    return wrapper
+
+
+def echo_json(data) -> None:
+    click.echo(json.dumps(data, indent=2, sort_keys=False, default=str))
+
+
+def fail(message: str) -> None:
+    """Stop with the reason on stderr and exit status 1 (a refused operation)."""
+    raise click.ClickException(message)

@@ -1,0 +1,36 @@
+"""`ally-scim serve`: the production WSGI server (gunicorn), never Flask's development server."""
+from __future__ import annotations
+
+from gunicorn.app.base import BaseApplication
+
+from connector.config import Settings
+
+
+class ConnectorServer(BaseApplication):
+    """Gunicorn running connector.create_app in each worker (no app is shared across forks)."""
+
+    def __init__(self, settings: Settings, host: str, port: int, workers: int):
+        self.settings = settings
+        self.bind_address = f"{host}:{port}"
+        self.workers = workers
+        super().__init__()
+
+    def load_config(self):
+        self.cfg.set("bind", self.bind_address)
+        self.cfg.set("workers", self.workers)
+        self.cfg.set("worker_class", "gthread")
+        self.cfg.set("threads", 4)
+        self.cfg.set("timeout", self.settings.server.timeout_seconds)
+        self.cfg.set("graceful_timeout", 10)
+        self.cfg.set("accesslog", None)
+        # Several servers may run on one host (tests, blue/green); none needs the control socket.
+        self.cfg.set("control_socket_disable", True)
+
+    def load(self):
+        from connector import create_app
+
+        return create_app(self.settings)
+
+
+def serve(settings: Settings, host: str, port: int, workers: int) -> None:
+    ConnectorServer(settings, host, port, workers).run()

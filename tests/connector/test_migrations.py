@@ -1,0 +1,28 @@
+"""Schema changes only through numbered migrations; `ally-scim init` is idempotent."""
+from connector import migrate
+from connector.db import open_database
+
+
+def test_migrations_from_empty_and_again(tmp_path):
+    db = open_database(f"sqlite:///{tmp_path}/fresh.db")
+    db.connect()
+    applied = migrate.upgrade(db)
+    assert applied[0] == "0001_initial"
+    assert migrate.pending(db) == []
+    assert migrate.upgrade(db) == []
+    assert {"user", "team", "membership", "organisation", "outbox_message", "audit_event"} <= set(db.get_tables())
+    db.close()
+
+
+def test_migrated_schema_is_current(db):
+    assert migrate.pending() == []
+
+
+def test_init_is_idempotent(cli):
+    first = cli("init")
+    assert first.exit_code == 0, first.output
+    assert "organisation acme" in first.output
+    second = cli("init")
+    assert second.exit_code == 0
+    assert "schema: up to date" in second.output
+    assert "organisation acme: unchanged" in second.output
