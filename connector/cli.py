@@ -6,6 +6,7 @@ import sys
 import click
 
 from connector.commands import CliState, with_app
+from connector.commands.mail import mail
 from connector.config import ConfigError
 from connector.errors import AllyError
 
@@ -65,6 +66,9 @@ def serve(state: CliState, host, port, workers):
     port = port or settings.server.port
     click.echo(f"Serving Ally SCIM connector on http://{host}:{port} (SCIM base URL {settings.public_url}/scim/v2)")
     run_server(settings, host, port, workers or settings.server.workers)
+
+
+cli.add_command(mail)
 
 
 def main() -> None:

@@ -60,8 +60,14 @@ class MailSettings:
     username: str | None = None
     password: str | None = None
     sender: str = "Ally <no-reply@ally.invalid>"
+    ca_file: str | None = None
+    timeout_seconds: int = 30
     max_attempts: int = 8
     backoff_seconds: int = 30
+    backoff_max_seconds: int = 3600
+    lease_seconds: int = 300
+    batch_size: int = 20
+    poll_seconds: int = 10
     worker_in_serve: bool = False
 
 
@@ -160,9 +166,35 @@ class MailSchema(_Section):
     username = fields.String(allow_none=True)
     password = fields.String(allow_none=True)
     sender = fields.String(validate=validate.Length(min=3))
+    ca_file = fields.String(allow_none=True)
+    timeout_seconds = fields.Integer(strict=True, validate=validate.Range(min=1, max=600))
     max_attempts = _positive()
     backoff_seconds = _positive()
+    backoff_max_seconds = _positive()
+    lease_seconds = _positive()
+    batch_size = fields.Integer(strict=True, validate=validate.Range(min=1, max=1000))
+    poll_seconds = _positive()
     worker_in_serve = fields.Boolean()
+
+    @validates_schema
+    def credentials_in_pairs(self, data, **kwargs):
+        if bool(data.get("username")) != bool(data.get("password")):
+            raise ValidationError("mail.username and mail.password go together: set both or neither", "username")
+
+    @validates_schema
+    def lease_covers_a_send(self, data, **kwargs):
+        # A worker starts a message only while half its lease remains; that half must cover
+        # a send whose every round trip runs into the timeout (connect, EHLO, TLS, DATA, ...).
+        lease = data.get("lease_seconds", MailSettings.lease_seconds)
+        timeout = data.get("timeout_seconds", MailSettings.timeout_seconds)
+        if lease < 4 * timeout:
+            raise ValidationError(f"must be at least 4 x mail.timeout_seconds ({4 * timeout})", "lease_seconds")
+
+    @validates_schema
+    def cap_not_below_first_delay(self, data, **kwargs):
+        first = data.get("backoff_seconds", MailSettings.backoff_seconds)
+        if data.get("backoff_max_seconds", MailSettings.backoff_max_seconds) < first:
+            raise ValidationError("must not be below mail.backoff_seconds", "backoff_max_seconds")
 
 
 class InvitationSchema(_Section):
@@ -306,7 +338,7 @@ def _apply_env(data: dict, env) -> None:
         target[keys[-1]] = value if value is not None or keys[-1] in _NULLABLE else raw
 
 
-_NULLABLE = {"smtp_host", "username", "password"}
+_NULLABLE = {"smtp_host", "username", "password", "ca_file"}
 
 
 def _describe(messages, prefix="") -> str:

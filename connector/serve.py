@@ -25,11 +25,33 @@ class ConnectorServer(BaseApplication):
         self.cfg.set("accesslog", None)
         # Several servers may run on one host (tests, blue/green); none needs the control socket.
         self.cfg.set("control_socket_disable", True)
+        if self.settings.mail.worker_in_serve:
+            self.cfg.set("post_worker_init", start_mail_worker)
+            self.cfg.set("worker_exit", stop_mail_worker)
 
     def load(self):
         from connector import create_app
 
         return create_app(self.settings)
+
+
+def start_mail_worker(worker) -> None:
+    """mail.worker_in_serve: each gunicorn worker process also delivers the outbox, on a thread.
+    Several of them at once are safe: every message is claimed by one worker at a time."""
+    from connector.delivery import BackgroundWorker
+
+    mail = worker.app.settings.mail
+    if not mail.smtp_host:
+        worker.log.warning("mail.worker_in_serve is true but mail.smtp_host is not set: no email is sent")
+        return
+    worker.ally_mail_worker = BackgroundWorker(mail).start()
+
+
+def stop_mail_worker(server, worker) -> None:
+    """Finish the message in hand, then let the worker process exit."""
+    background = getattr(worker, "ally_mail_worker", None)
+    if background is not None:
+        background.stop(timeout=worker.app.settings.mail.timeout_seconds)
 
 
 def serve(settings: Settings, host: str, port: int, workers: int) -> None:
