@@ -8,8 +8,12 @@ from __future__ import annotations
 from contextlib import contextmanager
 from contextvars import ContextVar
 
+from peewee import chunked
+
+from connector.clock import utcnow
 from connector.models import AuditEvent
 
+BATCH_ROWS = 500  # rows per INSERT: well inside SQLite's and PostgreSQL's parameter limits
 _actor: ContextVar[str] = ContextVar("ally_audit_actor", default="system")
 _request_id: ContextVar[str | None] = ContextVar("ally_audit_request_id", default=None)
 
@@ -34,10 +38,28 @@ def current_actor() -> str:
     return _actor.get()
 
 
+def current_request_id() -> str | None:
+    return _request_id.get()
+
+
 def record(action: str, *, organisation=None, target_type: str | None = None, target_id=None,
            target_label: str | None = None, changes: dict | None = None) -> AuditEvent:
     """Append one event. `changes` maps a field to [before, after]; secret fields are masked."""
-    return AuditEvent.create(
+    return AuditEvent.create(**_event(action, organisation, target_type, target_id, target_label, changes))
+
+
+def record_many(action: str, *, organisation=None, target_type: str | None = None,
+                targets: list[tuple] = ()) -> None:
+    """Append one event per (target_id, target_label, changes) in one statement: for changes
+    that touch many targets at once, such as adding a thousand members to a team."""
+    rows = [_event(action, organisation, target_type, target_id, label, changes)
+            for target_id, label, changes in targets]
+    for batch in chunked(rows, BATCH_ROWS):
+        AuditEvent.insert_many(batch).execute()
+
+
+def _event(action, organisation, target_type, target_id, target_label, changes) -> dict:
+    return dict(
         organisation=organisation,
         actor=_actor.get(),
         action=action,
@@ -46,6 +68,7 @@ def record(action: str, *, organisation=None, target_type: str | None = None, ta
         target_label=target_label,
         changes=_without_secrets(changes),
         request_id=_request_id.get(),
+        at=utcnow(),
     )
 
 

@@ -6,7 +6,12 @@ import sys
 import click
 
 from connector.commands import CliState, with_app
+from connector.commands.audit import audit_command
 from connector.commands.mail import mail
+from connector.commands.objectives import objectives_group
+from connector.commands.org import org_group
+from connector.commands.teams import teams_group
+from connector.commands.users import users_group
 from connector.config import ConfigError
 from connector.errors import AllyError
 
@@ -69,6 +74,11 @@ def serve(state: CliState, host, port, workers):
 
 
 cli.add_command(mail)
+cli.add_command(org_group)
+cli.add_command(users_group)
+cli.add_command(teams_group)
+cli.add_command(objectives_group)
+cli.add_command(audit_command)
 
 
 def main() -> None:

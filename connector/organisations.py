@@ -4,12 +4,16 @@ from __future__ import annotations
 
 from peewee import fn
 
+from connector import audit
 from connector.clock import utcnow
 from connector.config import OrganisationSettings, slugify
 from connector.db import write_transaction
 from connector.domains import normalise_domain
 from connector.errors import AllyError, NotFound
 from connector.models import OUTSIDE_DOMAIN_POLICIES, Organisation
+
+
+SETTINGS = ("name", "slug", "domains", "outside_domains", "skip_invitations", "admin_groups", "admin_groups_are_teams")
 
 
 def find_organisation(name_or_slug: str) -> Organisation:
@@ -41,10 +45,12 @@ def create_organisation(name: str, *, slug: str | None = None, domains=(), outsi
     with write_transaction():
         if Organisation.select().where(Organisation.slug == slug).exists():
             raise AllyError(f"An organisation with the slug {slug!r} already exists")
-        return Organisation.create(
+        org = Organisation.create(
             name=name.strip(), slug=slug, domains=sorted(set(domains)), outside_domains=outside_domains,
             skip_invitations=skip_invitations, admin_groups=list(admin_groups),
             admin_groups_are_teams=admin_groups_are_teams)
+        _record("organisation.created", org, {key: [None, getattr(org, key)] for key in SETTINGS})
+        return org
 
 
 def update_organisation(org: Organisation, **changes) -> Organisation:
@@ -54,12 +60,19 @@ def update_organisation(org: Organisation, **changes) -> Organisation:
         changes["domains"] = sorted(set(changes["domains"]))
     if "admin_groups" in changes:
         changes["admin_groups"] = list(changes["admin_groups"])
+    before = {key: getattr(org, key) for key in changes}
     with write_transaction():
         for key, value in changes.items():
             setattr(org, key, value)
         org.updated_at = utcnow()
         org.save()
+        _record("organisation.updated", org, audit.diff(before, changes))
     return org
+
+
+def _record(action: str, org: Organisation, changes: dict) -> None:
+    audit.record(action, organisation=org, target_type="organisation", target_id=org.id, target_label=org.slug,
+                 changes=changes)
 
 
 def bootstrap(configured: tuple[OrganisationSettings, ...]) -> list[tuple[str, Organisation]]:

@@ -31,15 +31,17 @@ class CliState:
 
 
 def with_app(func):
-    """Run the command inside the app context with an open database connection."""
+    """Run the command inside the app context with an open database connection; what it
+    changes is audited as done by "cli"."""
 
     @functools.wraps(func)
     @click.pass_obj
     def wrapper(state: CliState, *args, **kwargs):
+        from connector.audit import acting_as
         from connector.db import database
 
         app = state.app
-        with app.app_context():
+        with app.app_context(), acting_as("cli"):
             database.connect(reuse_if_open=True)
             try:
                 return func(*args, **kwargs)

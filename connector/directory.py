@@ -1,0 +1,236 @@
+"""The Ally directory's users: the one service every caller (SCIM, CLI, the join page) goes
+through to create, change, suspend, reactivate and delete users (DESIGN.md §3).
+
+Functions take the Organisation or User and plain values; they raise connector.errors on
+anything Ally refuses. Deleting lives in connector.deletion, admins in connector.admins,
+managers in connector.managers, teams in connector.teams.
+"""
+from __future__ import annotations
+
+from peewee import IntegrityError, fn
+
+from connector import audit, autojoin, invitations, user_values
+from connector.clock import utcnow
+from connector.db import database, write_transaction
+from connector.errors import AccountSuspended, DuplicateUser, InvalidInvitation, MissingUserName, NotFound, \
+    UnknownField
+from connector.models import User
+from connector.user_changes import record, require_present, snapshot, touch
+
+PROFILE_FIELDS = ("external_id", "formatted_name", "given_name", "family_name", "middle_name", "honorific_prefix",
+                  "honorific_suffix", "display_name", "nick_name", "profile_url", "title", "user_type",
+                  "preferred_language", "locale", "timezone", "employee_number", "cost_center", "organization",
+                  "division", "department")
+# What create_user/update_user change; status, admin and manager have their own operations.
+CHANGEABLE = frozenset(PROFILE_FIELDS + ("user_name", "managed_by_idp", "idp_seen_at"))
+AUDITED = PROFILE_FIELDS + ("user_name", "email", "managed_by_idp")
+
+
+def get_user(org, user_id: str) -> User:
+    """The user with this id in this organisation; NotFound when unknown, in another
+    organisation, or pending deletion."""
+    user = User.get_or_none((User.id == str(user_id)) & (User.organisation == org)
+                            & User.pending_deletion_at.is_null())
+    if user is None:
+        raise NotFound(f"No user with the id {user_id!r} in this organisation")
+    return user
+
+
+def find_user(org, identifier: str, *, include_pending: bool = False) -> User:
+    """A user named by id, userName or email (case-insensitively). With include_pending, users
+    pending deletion are found too, by the userName and email they had."""
+    key = identifier.strip().lower()
+    present = (User.id == identifier.strip()) | (User.user_name_key == key) | (User.email_key == key)
+    if include_pending:
+        present |= User.pending_deletion_at.is_null(False) & (
+            (fn.LOWER(User.user_name) == key) | (fn.LOWER(User.email) == key))
+    else:
+        present &= User.pending_deletion_at.is_null()
+    matches = list(User.select().where((User.organisation == org) & present).order_by(User.created_at, User.id))
+    if not matches:
+        raise NotFound(f"No user {identifier!r} in this organisation")
+    if len(matches) > 1:
+        raise NotFound(f"Several users match {identifier!r}; name one by its id ({', '.join(u.id for u in matches)})")
+    return matches[0]
+
+
+def create_user(org, attrs: dict, *, values: dict | None = None, managed_by_idp: bool = False,
+                skip_invitation: bool | None = None, active: bool = True) -> User:
+    """Invite or auto-join a user. A work-domain email joins as `active`; another is invited
+    (with an email unless skipped) or refused by the outside-domains policy. active=False
+    creates the user suspended, with no invitation."""
+    attrs, values = _checked(attrs), user_values.check(values)
+    user_name = (attrs.pop("user_name", None) or "").strip()
+    managed_by_idp = attrs.pop("managed_by_idp", managed_by_idp)
+    if not user_name:
+        raise MissingUserName()
+    email = user_values.primary_email(values.get("emails", []), user_name)
+    with write_transaction():
+        _ensure_unique(org, user_name, email, creating=True)
+        status = autojoin.initial_status(org, email)
+        user = User(organisation=org, **attrs, user_name=user_name, email=email, status=status,
+                    joined_at=utcnow() if status == "active" else None, managed_by_idp=managed_by_idp)
+        _set_keys(user)
+        _save(user, org, force_insert=True)
+        user_values.replace(user, values)
+        record("user.created", user, {name: [None, value] for name, value in _audited(user, status=status).items()
+                                      if value is not None})
+        if not active:
+            suspend(user)
+        elif status == "invited" and not invitations.should_skip(org, skip_invitation):
+            invitations.issue(user, org)
+    return user
+
+
+def update_user(user, changes: dict, *, values: dict | None = None) -> User:
+    """Change profile fields and multi-valued attributes (each kind given replaces its rows).
+    Nothing changes, not even the version, when the values are the ones stored."""
+    require_present(user)
+    changes, values = _checked(changes), user_values.check(values)
+    if "user_name" in changes:
+        changes["user_name"] = (changes["user_name"] or "").strip()
+        if not changes["user_name"]:
+            raise MissingUserName()
+    with write_transaction():
+        before, stored = _audited(user), user_values.rows_of(user, kinds=list(values)) if values else {}
+        for name, value in changes.items():
+            setattr(user, name, value)
+        if "emails" in values or "user_name" in changes:
+            user.email = _primary_email(user, values)
+        value_changes = _value_changes(stored, values)
+        diff = {**audit.diff(before, _audited(user)), **value_changes}
+        if not diff:
+            return user
+        _check_new_identity(user, before)
+        user_values.replace(user, {kind: values[kind] for kind in value_changes})
+        _set_keys(user)
+        touch(user)
+        _save(user, user.organisation)
+        record("user.updated", user, diff)
+    return user
+
+
+def suspend(user) -> User:
+    """Ally's "Deactivate": cannot log in, stays in teams and keeps owning objectives."""
+    require_present(user)
+    if user.status == "suspended":
+        return user
+    with write_transaction():
+        before = user.status
+        user.status, user.suspended_at = "suspended", utcnow()
+        touch(user)
+        user.save()
+        invitations.revoke_open(user)
+        record("user.suspended", user, {"status": [before, "suspended"]})
+    return user
+
+
+def reactivate(user, *, skip_invitation: bool | None = None) -> User:
+    """Ally's "Make Active": back to `active` if the user had joined, else to `invited` (with
+    a fresh invitation, since the old link was revoked at suspension)."""
+    require_present(user)
+    if user.status != "suspended":
+        return user
+    with write_transaction():
+        user.status = "active" if user.joined_at else "invited"
+        user.suspended_at = None
+        touch(user)
+        user.save()
+        record("user.reactivated", user, {"status": ["suspended", user.status]})
+        if user.status == "invited" and not invitations.should_skip(user.organisation, skip_invitation):
+            invitations.issue(user, user.organisation)
+    return user
+
+
+def set_active(user, active: bool, *, skip_invitation: bool | None = None) -> User:
+    """SCIM's `active` attribute: false suspends, true reactivates."""
+    return reactivate(user, skip_invitation=skip_invitation) if active else suspend(user)
+
+
+def accept_invitation(token: str) -> User:
+    """The invited user follows the join link: they become `active`. The link works once and
+    expires; suspended or deleted users are refused."""
+    with audit.acting_as("join-link", audit.current_request_id()), write_transaction():
+        invitation = invitations.redeem(token)
+        user = User.get_by_id(invitation.user_id)
+        if user.pending_deletion_at is not None:
+            raise InvalidInvitation(InvalidInvitation.UNKNOWN)
+        if user.status == "suspended":
+            raise AccountSuspended(user.id)
+        if user.status == "invited":
+            user.status, user.joined_at = "active", utcnow()
+            touch(user)
+            user.save()
+            record("user.joined", user, {"status": ["invited", "active"]})
+    return user
+
+
+def _primary_email(user, values: dict) -> str | None:
+    emails = values["emails"] if "emails" in values else user_values.rows_of(user, ["emails"]).get("emails", [])
+    return user_values.primary_email(emails, user.user_name)
+
+
+def _checked(attrs: dict | None) -> dict:
+    attrs = dict(attrs or {})
+    if set(attrs) - CHANGEABLE:
+        raise UnknownField(set(attrs) - CHANGEABLE)
+    return attrs
+
+
+def _audited(user, **extra) -> dict:
+    return {**snapshot(user, AUDITED), **extra}
+
+
+def _value_changes(stored: dict, values: dict) -> dict:
+    """{kind: [before, after]} for the kinds whose rows differ from the stored ones."""
+    def plain(rows):
+        return [{name: value for name, value in row.items() if value not in (None, False)} for row in rows]
+
+    return {kind: [stored.get(kind, []), plain(rows)] for kind, rows in values.items()
+            if plain(rows) != stored.get(kind, [])}
+
+
+def _check_new_identity(user, before: dict) -> None:
+    """A new userName or email must be free; a new email must be allowed by the domains policy."""
+    if user.user_name.lower() != (before["user_name"] or "").lower() or \
+            (user.email or "").lower() != (before["email"] or "").lower():
+        _ensure_unique(user.organisation, user.user_name, user.email, exclude=user)
+    if (user.email or "").lower() != (before["email"] or "").lower():
+        autojoin.check_outside_domain(user.organisation, user.email)
+
+
+def _ensure_unique(org, user_name: str, email: str | None, *, exclude=None, creating=False) -> None:
+    """userName and primary email are unique per organisation, case-insensitively (RFC 7643
+    §4.1.1: userName is caseExact=false). Inviting a suspended user's address is Ally's
+    "This account has been suspended"."""
+    name_key, email_key = user_name.lower(), email.lower() if email else None
+    clash = (User.user_name_key == name_key) | (User.email_key == email_key) if email_key else \
+        (User.user_name_key == name_key)
+    query = User.select(User.id, User.status, User.user_name_key).where((User.organisation == org) & clash)
+    if exclude is not None:
+        query = query.where(User.id != exclude.id)
+    other = query.first()
+    if other is None:
+        return
+    if creating and other.status == "suspended":
+        raise AccountSuspended(other.id)
+    if other.user_name_key == name_key:
+        raise DuplicateUser("user_name", user_name, other.id)
+    raise DuplicateUser("email", email, other.id)
+
+
+def _set_keys(user) -> None:
+    user.user_name_key = user.user_name.lower()
+    user.email_key = user.email.lower() if user.email else None
+
+
+def _save(user, org, **kwargs) -> None:
+    """Save; a unique index that fires because of a concurrent writer becomes the same
+    DuplicateUser the check before would have raised."""
+    try:
+        with database.atomic():
+            user.save(**kwargs)
+    except IntegrityError:
+        _ensure_unique(org, user.user_name, user.email, exclude=None if kwargs.get("force_insert") else user,
+                       creating=bool(kwargs.get("force_insert")))
+        raise

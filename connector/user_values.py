@@ -1,0 +1,77 @@
+"""Multi-valued user attributes (emails, phoneNumbers, addresses, roles, ...) as UserValue
+rows, and the one primary email Ally uses that follows from them.
+
+Callers pass values as {kind: [row, ...]}, each row a dict of UserValue column names
+(value, display, type, primary, formatted, street_address, locality, region, postal_code,
+country). A kind that is present replaces all its rows; a kind that is absent is left alone.
+"""
+from __future__ import annotations
+
+from connector.errors import InvalidValue, UnknownField
+from connector.models import VALUE_KINDS, UserValue
+
+ROW_FIELDS = frozenset({"value", "display", "type", "primary", "formatted", "street_address", "locality",
+                        "region", "postal_code", "country"})
+
+
+def check(values: dict[str, list[dict]] | None) -> dict[str, list[dict]]:
+    """The values with unknown kinds or row fields refused."""
+    values = values or {}
+    unknown_kinds = set(values) - set(VALUE_KINDS)
+    if unknown_kinds:
+        raise UnknownField(unknown_kinds)
+    for kind, rows in values.items():
+        if not isinstance(rows, list) or not all(isinstance(row, dict) for row in rows):
+            raise InvalidValue(f"{kind} must be a list of values")
+        for row in rows:
+            if set(row) - ROW_FIELDS:
+                raise UnknownField(set(row) - ROW_FIELDS)
+    return values
+
+
+def primary_email(emails: list[dict], user_name: str | None) -> str | None:
+    """The address Ally mails and matches on: the primary email, else the work one, else the
+    first, else the userName when it looks like an address."""
+    addresses = [row for row in emails if row.get("value")]
+    for wanted in (lambda row: row.get("primary"), lambda row: (row.get("type") or "").lower() == "work"):
+        chosen = next((row for row in addresses if wanted(row)), None)
+        if chosen:
+            return chosen["value"].strip()
+    if addresses:
+        return addresses[0]["value"].strip()
+    if user_name and _looks_like_email(user_name):
+        return user_name.strip()
+    return None
+
+
+def rows_of(user, kinds=VALUE_KINDS) -> dict[str, list[dict]]:
+    """The user's stored values, grouped by kind, in the order they were sent."""
+    grouped: dict[str, list[dict]] = {}
+    query = (UserValue.select().where((UserValue.user == user) & UserValue.kind.in_(list(kinds)))
+             .order_by(UserValue.kind, UserValue.position))
+    for row in query:
+        fields = {name: getattr(row, name) for name in ROW_FIELDS if getattr(row, name) not in (None, False)}
+        grouped.setdefault(row.kind, []).append(fields)
+    return grouped
+
+
+def replace(user, values: dict[str, list[dict]]) -> None:
+    """Store the given kinds for the user, replacing what each kind held."""
+    if not values:
+        return
+    UserValue.delete().where((UserValue.user == user) & UserValue.kind.in_(list(values))).execute()
+    rows = [_row(user, kind, position, row) for kind, given in values.items() for position, row in enumerate(given)]
+    if rows:
+        UserValue.insert_many(rows).execute()
+
+
+def _row(user, kind: str, position: int, row: dict) -> dict:
+    value = row.get("value")
+    return {**{name: row.get(name) for name in ROW_FIELDS}, "primary": bool(row.get("primary")),
+            "user": user.id, "kind": kind, "position": position,
+            "value_key": value.lower() if isinstance(value, str) else None}
+
+
+def _looks_like_email(text: str) -> bool:
+    local, at, domain = text.strip().rpartition("@")
+    return bool(at and local and "." in domain and " " not in text.strip())
