@@ -12,8 +12,8 @@ from peewee import IntegrityError, fn
 from connector import audit, autojoin, invitations, user_values
 from connector.clock import utcnow
 from connector.db import database, write_transaction
-from connector.errors import AccountSuspended, DuplicateUser, InvalidInvitation, MissingUserName, NotFound, \
-    UnknownField
+from connector.errors import AccountSuspended, AllyError, DuplicateUser, InvalidInvitation, InvalidValue, \
+    MissingUserName, NotFound, UnknownField
 from connector.models import User
 from connector.user_changes import record, require_present, snapshot, touch
 
@@ -22,7 +22,7 @@ PROFILE_FIELDS = ("external_id", "formatted_name", "given_name", "family_name", 
                   "preferred_language", "locale", "timezone", "employee_number", "cost_center", "organization",
                   "division", "department")
 # What create_user/update_user change; status, admin and manager have their own operations.
-CHANGEABLE = frozenset(PROFILE_FIELDS + ("user_name", "managed_by_idp", "idp_seen_at"))
+CHANGEABLE = frozenset(PROFILE_FIELDS + ("user_name", "managed_by_idp"))
 AUDITED = PROFILE_FIELDS + ("user_name", "email", "managed_by_idp")
 
 
@@ -50,7 +50,7 @@ def find_user(org, identifier: str, *, include_pending: bool = False) -> User:
     if not matches:
         raise NotFound(f"No user {identifier!r} in this organisation")
     if len(matches) > 1:
-        raise NotFound(f"Several users match {identifier!r}; name one by its id ({', '.join(u.id for u in matches)})")
+        raise AllyError(f"Several users match {identifier!r}; name one by its id ({', '.join(u.id for u in matches)})")
     return matches[0]
 
 
@@ -145,6 +145,19 @@ def reactivate(user, *, skip_invitation: bool | None = None) -> User:
 def set_active(user, active: bool, *, skip_invitation: bool | None = None) -> User:
     """SCIM's `active` attribute: false suspends, true reactivates."""
     return reactivate(user, skip_invitation=skip_invitation) if active else suspend(user)
+
+
+def resend_invitation(user):
+    """A new join link for a user who has not joined yet (the older links stop working)."""
+    require_present(user)
+    if user.status == "suspended":
+        raise AccountSuspended(user.id)
+    if user.status != "invited":
+        raise InvalidValue(f"{user.user_name} has already joined")
+    if not user.email:
+        raise InvalidValue(f"{user.user_name} has no email address to send an invitation to")
+    with write_transaction():
+        return invitations.issue(user, user.organisation)
 
 
 def accept_invitation(token: str) -> User:

@@ -114,3 +114,23 @@ def test_invitation_audit_records_no_token(org, make_user):
     event = AuditEvent.get(AuditEvent.action == "user.invited")
     assert token not in str(event.changes)
     assert list(event.changes) == ["invitation_expires_at"]
+
+
+def test_resend_invitation(org, make_user):
+    user = make_user("joe@outside.example")
+    first = join_token("joe@outside.example")
+    directory.resend_invitation(user)
+    assert join_token("joe@outside.example") != first
+    assert OutboxMessage.select().where(OutboxMessage.recipient == "joe@outside.example").count() == 2
+
+
+def test_resend_refusals(org, make_user):
+    from connector.errors import AccountSuspended, InvalidValue
+
+    joined = make_user("kai@acme.example")
+    with pytest.raises(InvalidValue) as caught:
+        directory.resend_invitation(joined)
+    assert caught.value.message == "kai@acme.example has already joined"
+    with pytest.raises(AccountSuspended) as caught:
+        directory.resend_invitation(directory.suspend(make_user("lou@outside.example")))
+    assert caught.value.message == "This account has been suspended"
