@@ -37,8 +37,9 @@ def issue(user, org) -> Invitation | None:
     revoke_open(user)
     settings = settings_of(current_app)
     token = secrets.token_urlsafe(TOKEN_BYTES)
-    expires_at = utcnow() + timedelta(days=settings.invitations.link_days)
-    invitation = Invitation.create(user=user, token_hash=hash_token(token), expires_at=expires_at)
+    now = utcnow()
+    expires_at = now + timedelta(days=settings.invitations.link_days)
+    invitation = Invitation.create(user=user, token_hash=hash_token(token), expires_at=expires_at, created_at=now)
     link = f"{settings.public_url}/join/{token}"
     outbox.enqueue(recipient=user.email, subject=f"Join {org.name} on Ally", body=_body(user, org, link, expires_at),
                    kind="invitation", organisation=org)
