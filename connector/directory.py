@@ -26,6 +26,12 @@ CHANGEABLE = frozenset(PROFILE_FIELDS + ("user_name", "managed_by_idp"))
 AUDITED = PROFILE_FIELDS + ("user_name", "email", "managed_by_idp")
 
 
+def users_query(org):
+    """The organisation's users as SCIM and the admin screens see them (not those pending
+    deletion), as a query the caller can filter, sort and page."""
+    return User.select().where((User.organisation == org) & User.pending_deletion_at.is_null())
+
+
 def get_user(org, user_id: str) -> User:
     """The user with this id in this organisation; NotFound when unknown, in another
     organisation, or pending deletion."""

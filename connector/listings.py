@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from peewee import JOIN, fn
 
-from connector.admins import admin_expression
+from connector.admins import admin_expression, admin_group_keys
 from connector.clock import isoformat
 from connector.managers import designated_manager_expression
 from connector.models import Membership, Team, User
@@ -35,8 +35,10 @@ def team_rows(org) -> list[dict]:
              .where(Team.organisation == org).order_by(User.user_name_key).tuples())
     for team_id, user_name in query:
         members.setdefault(team_id, []).append(user_name)
+    admin_groups = admin_group_keys(org)
     return [{"id": team.id, "name": team.name, "parent": team.parent_name, "external_id": team.external_id,
-             "members": members.get(team.id, []), "managed_by_idp": team.managed_by_idp} for team in teams]
+             "members": members.get(team.id, []), "admin_group": team.name_key in admin_groups,
+             "managed_by_idp": team.managed_by_idp} for team in teams]
 
 
 def _team_names_by_user(org, status: str | None) -> dict[str, list[str]]:

@@ -7,7 +7,7 @@ Membership changes cost in proportion to the user ids given, never to the team's
 """
 from __future__ import annotations
 
-from peewee import IntegrityError, chunked
+from peewee import IntegrityError, chunked, fn
 
 from connector import audit, hierarchy, membership_effects
 from connector.admins import admin_group_keys
@@ -93,8 +93,25 @@ def set_parent(team, parent) -> Team:
     return team
 
 
+def teams_query(org):
+    """The organisation's teams, as a query the caller can filter, sort and page."""
+    return Team.select().where(Team.organisation == org)
+
+
 def member_ids(team) -> list[str]:
     return [user_id for (user_id,) in Membership.select(Membership.user).where(Membership.team == team).tuples()]
+
+
+def members(team) -> list[tuple[str, str]]:
+    """(id, userName) of the team's members, by userName (SCIM Group `members`)."""
+    return list(Membership.select(User.id, User.user_name).join(User).where(Membership.team == team)
+                .order_by(fn.LOWER(User.user_name), User.id).tuples())
+
+
+def teams_of(user) -> list[tuple[str, str]]:
+    """(id, name) of the teams the user belongs to, by name (SCIM User `groups`)."""
+    return list(Membership.select(Team.id, Team.name).join(Team).where(Membership.user == user)
+                .order_by(Team.name_key).tuples())
 
 
 def _members_if(renamed_to, team, org) -> list[str]:

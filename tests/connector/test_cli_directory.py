@@ -109,8 +109,8 @@ def test_teams_list(cli, org, make_user):
     eng = teams.create_team(org, "Engineering", parent=company)
     teams.add_members(eng, [ann.id])
     rows = run_json(cli, "teams", "list", "--org", "acme")
-    assert [(r["name"], r["parent"], r["members"]) for r in rows] == [
-        ("Company", None, []), ("Engineering", "Company", ["ann@acme.example"])]
+    assert [(r["name"], r["parent"], r["members"], r["admin_group"]) for r in rows] == [
+        ("Company", None, [], False), ("Engineering", "Company", ["ann@acme.example"], False)]
     assert rows[1]["id"] == eng.id
     assert cli("teams", "list", "--org", "acme").output == "Company (0 members)\n  Engineering (1 members)\n"
 

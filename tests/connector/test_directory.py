@@ -143,3 +143,13 @@ def test_find_user_by_id_username_or_email(org, make_user):
     assert directory.find_user(org, ivy.id).id == ivy.id
     with pytest.raises(NotFound):
         directory.find_user(org, "nobody@acme.example")
+
+
+def test_users_query_leaves_out_users_pending_deletion(org, make_user):
+    from connector import deletion
+    from connector.objectives import add_objective
+
+    kept, leaving = make_user("kept@acme.example"), make_user("leaving@acme.example")
+    add_objective(org, leaving, "Hand over")
+    deletion.scim_delete_user(leaving)
+    assert [u.id for u in directory.users_query(org)] == [kept.id]

@@ -120,3 +120,13 @@ def test_update_team_external_id(org):
     team = teams.create_team(org, "Design", external_id="okta-1")
     teams.update_team(team, {"external_id": "okta-2"})
     assert AuditEvent.get(AuditEvent.action == "team.updated").changes == {"external_id": ["okta-1", "okta-2"]}
+
+
+def test_members_and_teams_of_a_user(org, make_user):
+    bob, ann = make_user("bob@acme.example"), make_user("Ann@acme.example")
+    ops, dev = teams.create_team(org, "Ops"), teams.create_team(org, "dev")
+    teams.add_members(ops, [bob.id, ann.id])
+    teams.add_members(dev, [bob.id])
+    assert teams.members(ops) == [(ann.id, "Ann@acme.example"), (bob.id, "bob@acme.example")]
+    assert teams.teams_of(bob) == [(dev.id, "dev"), (ops.id, "Ops")]
+    assert [t.name for t in teams.teams_query(org).order_by(Team.name_key)] == ["dev", "Ops"]
