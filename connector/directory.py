@@ -14,6 +14,7 @@ from connector.clock import utcnow
 from connector.db import database, write_transaction
 from connector.errors import AccountSuspended, AllyError, DuplicateUser, InvalidInvitation, InvalidValue, \
     MissingUserName, NotFound, UnknownField
+from connector.limits import check_text
 from connector.models import User
 from connector.user_changes import record, require_present, snapshot, touch
 
@@ -193,6 +194,7 @@ def _checked(attrs: dict | None) -> dict:
     attrs = dict(attrs or {})
     if set(attrs) - CHANGEABLE:
         raise UnknownField(set(attrs) - CHANGEABLE)
+    check_text(User, attrs)
     return attrs
 
 

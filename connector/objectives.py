@@ -5,11 +5,13 @@ from __future__ import annotations
 from connector import audit
 from connector.db import write_transaction
 from connector.errors import InvalidValue, NotFound
+from connector.limits import check_text
 from connector.models import Objective
 from connector.user_changes import require_present
 
 
 def add_objective(org, owner, title: str) -> Objective:
+    check_text(Objective, {"title": title})
     title = (title or "").strip()
     if not title:
         raise InvalidValue("An objective needs a title")

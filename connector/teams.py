@@ -15,6 +15,7 @@ from connector.clock import utcnow
 from connector.db import database, write_transaction
 from connector.errors import DuplicateTeam, InvalidTeamName, MemberNotFound, NotFound, ParentTeamNotFound, \
     TeamCycle, UnknownField
+from connector.limits import check_text
 from connector.models import Membership, Team, User
 
 BATCH = 500  # ids per IN (...) list and rows per INSERT
@@ -39,6 +40,7 @@ def find_team(org, name_or_id: str) -> Team:
 
 def create_team(org, name: str, *, parent=None, external_id: str | None = None, managed_by_idp: bool = False) -> Team:
     name = _checked_name(name)
+    check_text(Team, {"external_id": external_id})
     with write_transaction():
         _ensure_free(org, name)
         team = Team(organisation=org, name=name, name_key=name.lower(), external_id=external_id,
@@ -54,6 +56,7 @@ def update_team(team, changes: dict) -> Team:
     """Rename the team or change its externalId; unchanged values change nothing."""
     if set(changes) - CHANGEABLE:
         raise UnknownField(set(changes) - CHANGEABLE)
+    check_text(Team, changes)
     if "name" in changes:
         changes = {**changes, "name": _checked_name(changes["name"])}
     before = {name: getattr(team, name) for name in changes}
@@ -186,7 +189,8 @@ def delete_team(team) -> None:
 
 
 def _checked_name(name) -> str:
-    name = (name or "").strip() if isinstance(name, str) or name is None else str(name).strip()
+    check_text(Team, {"name": name})
+    name = (name or "").strip()
     if not name:
         raise InvalidTeamName()
     return name

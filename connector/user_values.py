@@ -8,6 +8,7 @@ country). A kind that is present replaces all its rows; a kind that is absent is
 from __future__ import annotations
 
 from connector.errors import InvalidValue, UnknownField
+from connector.limits import check_text
 from connector.models import VALUE_KINDS, UserValue
 
 ROW_FIELDS = frozenset({"value", "display", "type", "primary", "formatted", "street_address", "locality",
@@ -26,6 +27,7 @@ def check(values: dict[str, list[dict]] | None) -> dict[str, list[dict]]:
         for row in rows:
             if set(row) - ROW_FIELDS:
                 raise UnknownField(set(row) - ROW_FIELDS)
+            check_text(UserValue, {name: value for name, value in row.items() if name != "primary"})
     return values
 
 

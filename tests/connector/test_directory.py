@@ -153,3 +153,18 @@ def test_users_query_leaves_out_users_pending_deletion(org, make_user):
     add_objective(org, leaving, "Hand over")
     deletion.scim_delete_user(leaving)
     assert [u.id for u in directory.users_query(org)] == [kept.id]
+
+
+def test_over_long_or_non_text_values_are_refused_by_name(org, make_user):
+    from connector.errors import InvalidValue
+
+    with pytest.raises(InvalidValue) as caught:
+        directory.create_user(org, {"user_name": "x@acme.example", "title": "t" * 256})
+    assert caught.value.message == "title is longer than 255 characters"
+    with pytest.raises(InvalidValue) as caught:
+        directory.create_user(org, {"user_name": "x@acme.example"}, values={"emails": [{"value": "a@b.example", "type": 7}]})
+    assert caught.value.message == "type must be text"
+    user = make_user("y@acme.example")
+    with pytest.raises(InvalidValue) as caught:
+        directory.update_user(user, {"user_name": "u" * 321})
+    assert caught.value.message == "user_name is longer than 320 characters"

@@ -130,3 +130,11 @@ def test_members_and_teams_of_a_user(org, make_user):
     assert teams.members(ops) == [(ann.id, "Ann@acme.example"), (bob.id, "bob@acme.example")]
     assert teams.teams_of(bob) == [(dev.id, "dev"), (ops.id, "Ops")]
     assert [t.name for t in teams.teams_query(org).order_by(Team.name_key)] == ["dev", "Ops"]
+
+
+def test_over_long_team_name_is_refused(org):
+    from connector.errors import InvalidValue
+
+    with pytest.raises(InvalidValue) as caught:
+        teams.create_team(org, "n" * 256)
+    assert caught.value.message == "name is longer than 255 characters"
