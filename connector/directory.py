@@ -98,23 +98,32 @@ def update_user(user, changes: dict, *, values: dict | None = None) -> User:
         changes["user_name"] = (changes["user_name"] or "").strip()
         if not changes["user_name"]:
             raise MissingUserName()
-    with write_transaction():
-        before, stored = _audited(user), user_values.rows_of(user, kinds=list(values)) if values else {}
-        for name, value in changes.items():
-            setattr(user, name, value)
-        if "emails" in values or "user_name" in changes:
-            user.email = _primary_email(user, values)
-        value_changes = _value_changes(stored, values)
-        diff = {**audit.diff(before, _audited(user)), **value_changes}
-        if not diff:
-            return user
-        _check_new_identity(user, before)
-        user_values.replace(user, {kind: values[kind] for kind in value_changes})
-        _set_keys(user)
-        touch(user)
-        _save(user, user.organisation)
-        record("user.updated", user, diff)
+    unchanged = dict(user.__data__)
+    try:
+        with write_transaction():
+            _apply_update(user, changes, values)
+    except Exception:
+        user.__data__ = unchanged  # a refused update leaves the caller's object as stored
+        raise
     return user
+
+
+def _apply_update(user, changes: dict, values: dict) -> None:
+    before, stored = _audited(user), user_values.rows_of(user, kinds=list(values)) if values else {}
+    for name, value in changes.items():
+        setattr(user, name, value)
+    if "emails" in values or "user_name" in changes:
+        user.email = _primary_email(user, values)
+    value_changes = _value_changes(stored, values)
+    diff = {**audit.diff(before, _audited(user)), **value_changes}
+    if not diff:
+        return
+    _check_new_identity(user, before)
+    user_values.replace(user, {kind: values[kind] for kind in value_changes})
+    _set_keys(user)
+    touch(user)
+    _save(user, user.organisation)
+    record("user.updated", user, diff)
 
 
 def suspend(user) -> User:
@@ -213,10 +222,10 @@ def _value_changes(stored: dict, values: dict) -> dict:
 
 def _check_new_identity(user, before: dict) -> None:
     """A new userName or email must be free; a new email must be allowed by the domains policy."""
-    if user.user_name.lower() != (before["user_name"] or "").lower() or \
-            (user.email or "").lower() != (before["email"] or "").lower():
+    email_changed = (user.email or "").lower() != (before["email"] or "").lower()
+    if email_changed or user.user_name.lower() != (before["user_name"] or "").lower():
         _ensure_unique(user.organisation, user.user_name, user.email, exclude=user)
-    if (user.email or "").lower() != (before["email"] or "").lower():
+    if email_changed:
         autojoin.check_outside_domain(user.organisation, user.email)
 
 

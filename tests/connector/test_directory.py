@@ -119,6 +119,7 @@ def test_update_refuses_a_taken_username_or_email(org, make_user):
     with pytest.raises(DuplicateUser):
         directory.update_user(gus, {}, values={"emails": [{"value": "fay@acme.example"}]})
     assert User.get_by_id(gus.id).user_name == "gus@acme.example"
+    assert (gus.user_name, gus.email, gus.version) == ("gus@acme.example", "gus@acme.example", 1)
 
 
 def test_changing_only_the_case_of_the_username_is_allowed(org, make_user):
