@@ -4,20 +4,25 @@ from __future__ import annotations
 
 from flask import Flask
 
-from connector import db, health
+from connector import db, health, http_errors, metrics, request_log
 from connector.config import Settings, config_path_from_env, load_settings
+from connector.logs import configure_logging
 
 
 def create_app(settings: Settings | None = None) -> Flask:
     """The application factory: the only place that knows every part."""
     settings = settings or load_settings(config_path_from_env())
+    configure_logging(settings.log_level)
     app = Flask(__name__)
     app.config["ALLY_SETTINGS"] = settings
     app.config["MAX_CONTENT_LENGTH"] = settings.scim.max_body_bytes
     app.json.sort_keys = False
+    request_log.init_app(app)  # first: every later hook and error can name the request id
     database = db.bind(settings.database_url)
     db.init_app(app, database)
+    metrics.init_app(app, settings.metrics)
     app.register_blueprint(health.bp)
+    http_errors.init_app(app)  # last: it takes over app-level error handlers outside /scim/v2
     return app
 
 

@@ -5,6 +5,7 @@ each of them. A bad file or variable stops the start with a message that names t
 """
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 from dataclasses import dataclass, field
@@ -82,6 +83,12 @@ class AuditSettings:
 
 
 @dataclass(frozen=True)
+class MetricsSettings:
+    enabled: bool = False
+    allowed_clients: tuple[str, ...] = ("127.0.0.1", "::1")
+
+
+@dataclass(frozen=True)
 class OrganisationSettings:
     name: str
     slug: str
@@ -103,6 +110,7 @@ class Settings:
     mail: MailSettings = field(default_factory=MailSettings)
     invitations: InvitationSettings = field(default_factory=InvitationSettings)
     audit: AuditSettings = field(default_factory=AuditSettings)
+    metrics: MetricsSettings = field(default_factory=MetricsSettings)
     organisations: tuple[OrganisationSettings, ...] = ()
 
 
@@ -207,6 +215,28 @@ class AuditSchema(_Section):
     retention_days = _positive()
 
 
+class AddressList(fields.Field):
+    """IP addresses or networks (CIDR), as a list or one comma-separated string."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if isinstance(value, str):
+            value = [part.strip() for part in value.split(",") if part.strip()]
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise ValidationError("must be a list of IP addresses or networks, or a comma-separated string")
+        for entry in value:
+            try:
+                ipaddress.ip_network(entry, strict=False)
+            except ValueError:
+                raise ValidationError(f"{entry!r} is not an IP address or network") from None
+        return tuple(value)
+
+
+class MetricsSchema(_Section):
+    dataclass = MetricsSettings
+    enabled = fields.Boolean()
+    allowed_clients = AddressList()
+
+
 class DomainList(fields.Field):
     """A list of domains, or Ally's Signup Mode form: one string, comma-separated."""
 
@@ -251,6 +281,7 @@ class SettingsSchema(_Section):
     mail = fields.Nested(MailSchema)
     invitations = fields.Nested(InvitationSchema)
     audit = fields.Nested(AuditSchema)
+    metrics = fields.Nested(MetricsSchema)
     organisations = fields.List(fields.Nested(OrganisationSchema))
 
     @validates_schema

@@ -25,8 +25,11 @@ class CliState:
         if self._app is None:
             from connector import create_app
             from connector.config import load_settings
+            from connector.logs import raise_level_to
 
             self._app = create_app(load_settings(self.config_path))
+            # A command talks to people on stdout and stderr; INFO lines belong in a server's log.
+            raise_level_to("WARNING")
         return self._app
 
 

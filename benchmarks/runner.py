@@ -1,0 +1,136 @@
+"""Run the scenarios: the floor first, then every connector scenario on a fresh database and a
+fresh `ally-scim serve` per backend (SQLite always, PostgreSQL when ALLY_TEST_POSTGRES_URL is
+set), and print the table."""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from benchmarks.client import Request, run_load
+from benchmarks.memory import WorkerMemorySampler
+from benchmarks.report import Row, format_table
+from benchmarks.scenarios import CONNECTOR, FLOOR, SCENARIOS, Context, Scenario
+from benchmarks.servers import (
+    HOST,
+    POSTGRES_ENV,
+    BenchmarkError,
+    ServerProcess,
+    ally_scim,
+    connector_server,
+    floor_server,
+    free_port,
+    running,
+    scratch_database,
+    write_config,
+)
+
+WARM_UP_REQUESTS = 200
+
+
+@dataclass(frozen=True)
+class Limits:
+    max_requests: int | None  # caps every scenario's own request count
+    time_limit: float  # seconds per scenario
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parse(argv)
+    limits = Limits(args.max_requests, args.time_limit)
+    chosen = [s for s in SCENARIOS if s.target == FLOOR or not args.only or s.name in args.only]
+    rows: list[Row] = []
+    problems: list[str] = []
+    with tempfile.TemporaryDirectory(prefix="ally-bench-") as workdir:
+        workdir = Path(workdir)
+        floor_rows = _on_floor([s for s in chosen if s.target == FLOOR], workdir, limits, problems)
+        rows += floor_rows
+        for backend in args.backend or _default_backends():
+            rows += _on_connector(backend, [s for s in chosen if s.target == CONNECTOR], workdir, limits, problems)
+    floor_throughput = floor_rows[0].result.throughput if floor_rows else None
+    print(_heading(limits))
+    print(format_table(rows, floor_throughput))
+    for problem in problems:
+        print(f"\nPROBLEM: {problem}")
+    return 1 if problems else 0
+
+
+def run_scenario(scenario: Scenario, server: ServerProcess, ctx: Context, backend: str, limits: Limits) -> Row:
+    """Load the server with the scenario's requests while sampling worker memory."""
+    total = min(scenario.requests, limits.max_requests or scenario.requests)
+    scenario.request(ctx, 0)  # fails here, clearly, when the scenario cannot build its requests
+    hook = (lambda i, status, body: scenario.on_response(ctx, i, status, body)) if scenario.on_response else None
+    with WorkerMemorySampler(server.pid) as memory:
+        result = run_load(HOST, server.port, lambda i: scenario.request(ctx, i), total=total,
+                          clients=scenario.clients, time_limit=limits.time_limit, expect=scenario.expect,
+                          on_response=hook)
+    return Row(scenario.name, backend, result, memory.peak_mb)
+
+
+def _on_floor(scenarios: list[Scenario], workdir: Path, limits: Limits, problems: list[str]) -> list[Row]:
+    port = free_port()
+    with running(floor_server(port, workdir)) as server:
+        return _run_all(scenarios, server, Context(), "-", limits, problems)
+
+
+def _on_connector(backend: str, scenarios: list[Scenario], workdir: Path, limits: Limits,
+                  problems: list[str]) -> list[Row]:
+    _progress(f"{backend}: fresh database, `ally-scim init`, `ally-scim serve` with 2 workers")
+    try:
+        with scratch_database(backend, workdir) as database_url:
+            port = free_port()
+            config = write_config(workdir, database_url, port)
+            ally_scim(config, "init")
+            with running(connector_server(config, port, workdir)) as server:
+                return _run_all(scenarios, server, Context(config=config), backend, limits, problems)
+    except BenchmarkError as exc:
+        problems.append(f"{backend}: {exc}")
+        return []
+
+
+def _run_all(scenarios, server: ServerProcess, ctx: Context, backend: str, limits: Limits, problems) -> list[Row]:
+    run_load(HOST, server.port, lambda i: Request("GET", server.ready_path), total=WARM_UP_REQUESTS,
+             clients=4, time_limit=limits.time_limit)
+    rows = []
+    for scenario in scenarios:
+        _progress(f"{backend}: {scenario.name}")
+        try:
+            row = run_scenario(scenario, server, ctx, backend, limits)
+        except Exception as exc:  # noqa: BLE001 - one scenario that cannot run must not lose the others
+            problems.append(f"{scenario.name} on {backend} did not run: {type(exc).__name__}: {exc}")
+            continue
+        rows.append(row)
+        if row.result.failure_count:
+            problems.append(f"{scenario.name} on {backend}: {row.result.failure_count} unexpected answers, e.g. "
+                            + "; ".join(row.result.failures))
+    return rows
+
+
+def _default_backends() -> list[str]:
+    return ["sqlite", "postgresql"] if os.environ.get(POSTGRES_ENV) else ["sqlite"]
+
+
+def _heading(limits: Limits) -> str:
+    cap = f"at most {limits.max_requests} requests and " if limits.max_requests else ""
+    return (f"\nAlly SCIM connector benchmarks: gunicorn, 2 workers x 4 threads, on {HOST}, "
+            f"{os.cpu_count()} CPUs (shared with the load client); {cap}{limits.time_limit:g} s per scenario.\n"
+            f"'vs floor' is throughput divided by the bare Flask endpoint's under the same server.\n")
+
+
+def _progress(message: str) -> None:
+    print(f"... {message}", file=sys.stderr, flush=True)
+
+
+def _parse(argv):
+    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
+    parser.add_argument("--backend", action="append", choices=["sqlite", "postgresql"],
+                        help="run on this backend (repeatable; default: sqlite, and postgresql when "
+                             f"{POSTGRES_ENV} is set)")
+    parser.add_argument("--only", action="append", metavar="SCENARIO",
+                        help="run only this scenario (repeatable; the floor always runs)")
+    parser.add_argument("--max-requests", type=int, metavar="N", help="cap every scenario at N requests")
+    parser.add_argument("--time-limit", type=float, default=20.0, metavar="SECONDS",
+                        help="stop each scenario after this many seconds (default 20)")
+    return parser.parse_args(argv)

@@ -1,0 +1,83 @@
+"""The benchmark scenarios, run in the order they are declared, on one server per backend.
+
+A scenario is one function `(ctx, i) -> Request` giving its i-th request, declared with
+`@scenario(...)`. State flows from one scenario to the next through `ctx.state` (a create
+scenario's `on_response` keeps the ids a later get-by-id scenario reads), and `ctx.bearer()`
+gives the headers of a bearer token made with `ally-scim token create`. A SCIM scenario is
+then a few lines:
+
+    @scenario("get user by id", requests=5000)
+    def get_user(ctx, i):
+        ids = ctx.state["user_ids"]
+        return Request("GET", f"/scim/v2/Users/{ids[i % len(ids)]}", headers=ctx.bearer())
+"""
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from benchmarks.client import Request
+from benchmarks.servers import BENCH_ORG, create_token
+
+FLOOR = "floor"
+CONNECTOR = "connector"
+
+
+@dataclass
+class Context:
+    """What scenarios share on one server: its config, the organisation, a token, state."""
+
+    config: Path | None = None
+    organisation: str = BENCH_ORG["slug"]
+    state: dict = field(default_factory=dict)
+    _token: str | None = None
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def bearer(self) -> dict[str, str]:
+        """Authorization header with a token for the organisation (made once, on first use)."""
+        with self._lock:
+            if self._token is None:
+                self._token = create_token(self.config, self.organisation)
+        return {"Authorization": f"Bearer {self._token}"}
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    request: Callable[[Context, int], Request]
+    target: str = CONNECTOR  # which server: the connector, or the floor app
+    requests: int = 3000  # at most this many, and at most the run's time limit
+    clients: int = 4
+    expect: tuple[int, ...] = (200,)
+    # (ctx, i, status, body) after each answer, e.g. to keep created ids in ctx.state
+    on_response: Callable[[Context, int, int, bytes], None] | None = None
+
+
+SCENARIOS: list[Scenario] = []
+
+
+def scenario(name: str, **options) -> Callable:
+    """Declare the decorated `(ctx, i) -> Request` function as a scenario named `name`."""
+
+    def declare(function):
+        SCENARIOS.append(Scenario(name=name, request=function, **options))
+        return function
+
+    return declare
+
+
+@scenario("floor (bare Flask)", target=FLOOR)
+def floor(ctx: Context, i: int) -> Request:
+    return Request("GET", "/floor")
+
+
+@scenario("GET /healthz")
+def healthz(ctx: Context, i: int) -> Request:
+    return Request("GET", "/healthz")
+
+
+@scenario("GET /readyz")
+def readyz(ctx: Context, i: int) -> Request:
+    return Request("GET", "/readyz")

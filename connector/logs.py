@@ -1,0 +1,107 @@
+"""Structured logs: one JSON object per line on stderr, the same format for every logger (ours,
+Flask's, peewee's, gunicorn's), so operators parse one shape.
+
+Secrets and personal data never reach a log line: every string that goes out passes through
+`redact`, which masks email addresses, bearer/basic credentials, secret query parameters and
+passwords in URLs. Callers still log only what they mean to (no request bodies, no headers);
+the mask is the net under them.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import re
+import sys
+from datetime import datetime, timezone
+
+from flask import g, has_request_context
+
+from connector.clock import isoformat
+
+REDACTED = "<redacted>"
+_SECRET_NAMES = r"(?:access_|refresh_|id_)?token|client_secret|secret|password|code_verifier|assertion"
+_REDACTIONS = (
+    # scheme://user:password@host (database URLs in error messages)
+    (re.compile(r"(?<=://)[^/\s:@]+:[^/\s@]+@"), REDACTED + "@"),
+    (re.compile(r"(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/=-]{8,}"), r"\1 " + REDACTED),
+    # form and query parameters: ...&client_secret=...; JSON members: "password": "..."
+    (re.compile(rf"(?i)(^|[?&;\s])({_SECRET_NAMES}|code)=[^&\s\"',;]+"), r"\1\2=" + REDACTED),
+    (re.compile(rf'(?i)"({_SECRET_NAMES})"\s*:\s*"[^"]*"'), r'"\1": "' + REDACTED + '"'),
+    (re.compile(r"[A-Za-z0-9._%+'-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}"), "<email>"),
+)
+# Text without any of these cannot match a pattern above (the common case, checked once).
+_MAY_HOLD_SECRETS = re.compile(r"[@=:]|bearer|basic", re.IGNORECASE)
+
+
+def redact(text: str) -> str:
+    """Mask email addresses, credentials and secret parameters in a piece of log text."""
+    if not _MAY_HOLD_SECRETS.search(text):
+        return text
+    for pattern, replacement in _REDACTIONS:
+        text = pattern.sub(replacement, text)
+    return text
+
+
+class JsonFormatter(logging.Formatter):
+    """A record as one JSON line: time (UTC ISO 8601), level, logger, message, the structured
+    `fields` the caller passed (`extra={"fields": {...}}`), the current request id, and the
+    exception's traceback when there is one. Every string is redacted."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry = {
+            "time": isoformat(datetime.fromtimestamp(record.created, timezone.utc)),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        request_id = _current_request_id()
+        if request_id:
+            entry["request_id"] = request_id
+        entry.update(getattr(record, "fields", None) or {})
+        if record.exc_info:
+            entry["exception"] = self.formatException(record.exc_info)
+        return json.dumps({key: _clean(value) for key, value in entry.items()}, default=str)
+
+
+class _StderrHandler(logging.StreamHandler):
+    """Writes to whatever sys.stderr is at the moment of writing (test runners swap it)."""
+
+    def __init__(self):
+        super().__init__(sys.stderr)
+
+    @property
+    def stream(self):
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value):
+        pass
+
+
+def configure_logging(level: str) -> None:
+    """Send every logger's records through one JSON handler on stderr at `level`. Safe to call
+    again (each app built in one process): the handler is added once, the level follows."""
+    root = logging.getLogger()
+    if not any(isinstance(handler, _StderrHandler) for handler in root.handlers):
+        handler = _StderrHandler()
+        handler.setFormatter(JsonFormatter())
+        root.addHandler(handler)
+    root.setLevel(level)
+
+
+def raise_level_to(level: str) -> None:
+    """Drop records below `level` from now on (a stricter configured level stays)."""
+    root = logging.getLogger()
+    root.setLevel(max(root.level, logging.getLevelName(level)))
+
+
+def _clean(value):
+    if isinstance(value, str):
+        return redact(value)
+    return value
+
+
+def _current_request_id() -> str | None:
+    if has_request_context():
+        return g.get("request_id")
+    return None
