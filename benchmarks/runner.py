@@ -29,12 +29,13 @@ from benchmarks.servers import (
 )
 
 WARM_UP_REQUESTS = 200
+WARM_UP_SECONDS = 10
 
 
 @dataclass(frozen=True)
 class Limits:
     max_requests: int | None  # caps every scenario's own request count
-    time_limit: float  # seconds per scenario
+    time_limit: float | None  # caps every scenario's own time limit (seconds)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -60,19 +61,23 @@ def main(argv: list[str] | None = None) -> int:
 def run_scenario(scenario: Scenario, server: ServerProcess, ctx: Context, backend: str, limits: Limits) -> Row:
     """Load the server with the scenario's requests while sampling worker memory."""
     total = min(scenario.requests, limits.max_requests or scenario.requests)
+    seconds = min(scenario.time_limit, limits.time_limit or scenario.time_limit)
     scenario.request(ctx, 0)  # fails here, clearly, when the scenario cannot build its requests
     hook = (lambda i, status, body: scenario.on_response(ctx, i, status, body)) if scenario.on_response else None
     with WorkerMemorySampler(server.pid) as memory:
         result = run_load(HOST, server.port, lambda i: scenario.request(ctx, i), total=total,
-                          clients=scenario.clients, time_limit=limits.time_limit, expect=scenario.expect,
+                          clients=scenario.clients, time_limit=seconds, expect=scenario.expect,
                           on_response=hook)
     return Row(scenario.name, backend, result, memory.peak_mb)
 
 
 def _on_floor(scenarios: list[Scenario], workdir: Path, limits: Limits, problems: list[str]) -> list[Row]:
-    port = free_port()
-    with running(floor_server(port, workdir)) as server:
-        return _run_all(scenarios, server, Context(), "-", limits, problems)
+    try:
+        with running(floor_server(free_port(), workdir)) as server:
+            return _run_all(scenarios, server, Context(), "-", limits, problems)
+    except BenchmarkError as exc:
+        problems.append(f"floor: {exc}")
+        return []
 
 
 def _on_connector(backend: str, scenarios: list[Scenario], workdir: Path, limits: Limits,
@@ -92,7 +97,7 @@ def _on_connector(backend: str, scenarios: list[Scenario], workdir: Path, limits
 
 def _run_all(scenarios, server: ServerProcess, ctx: Context, backend: str, limits: Limits, problems) -> list[Row]:
     run_load(HOST, server.port, lambda i: Request("GET", server.ready_path), total=WARM_UP_REQUESTS,
-             clients=4, time_limit=limits.time_limit)
+             clients=4, time_limit=WARM_UP_SECONDS)
     rows = []
     for scenario in scenarios:
         _progress(f"{backend}: {scenario.name}")
@@ -113,9 +118,11 @@ def _default_backends() -> list[str]:
 
 
 def _heading(limits: Limits) -> str:
-    cap = f"at most {limits.max_requests} requests and " if limits.max_requests else ""
+    caps = [f"at most {limits.max_requests} requests" if limits.max_requests else "",
+            f"at most {limits.time_limit:g} s" if limits.time_limit else ""]
+    capped = f"; every scenario {' and '.join(c for c in caps if c)}" if any(caps) else ""
     return (f"\nAlly SCIM connector benchmarks: gunicorn, 2 workers x 4 threads, on {HOST}, "
-            f"{os.cpu_count()} CPUs (shared with the load client); {cap}{limits.time_limit:g} s per scenario.\n"
+            f"{os.cpu_count()} CPUs (shared with the load client){capped}.\n"
             f"'vs floor' is throughput divided by the bare Flask endpoint's under the same server.\n")
 
 
@@ -131,6 +138,10 @@ def _parse(argv):
     parser.add_argument("--only", action="append", metavar="SCENARIO",
                         help="run only this scenario (repeatable; the floor always runs)")
     parser.add_argument("--max-requests", type=int, metavar="N", help="cap every scenario at N requests")
-    parser.add_argument("--time-limit", type=float, default=20.0, metavar="SECONDS",
-                        help="stop each scenario after this many seconds (default 20)")
-    return parser.parse_args(argv)
+    parser.add_argument("--time-limit", type=float, metavar="SECONDS",
+                        help="stop every scenario after at most this many seconds (default: its own limit, 20 s unless it says)")
+    args = parser.parse_args(argv)
+    unknown = set(args.only or ()) - {s.name for s in SCENARIOS}
+    if unknown:
+        parser.error(f"no scenario named {', '.join(sorted(unknown))}; there are: {', '.join(s.name for s in SCENARIOS)}")
+    return args

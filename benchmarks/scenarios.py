@@ -48,7 +48,8 @@ class Scenario:
     name: str
     request: Callable[[Context, int], Request]
     target: str = CONNECTOR  # which server: the connector, or the floor app
-    requests: int = 3000  # at most this many, and at most the run's time limit
+    requests: int = 3000  # at most this many requests ...
+    time_limit: float = 20.0  # ... and for at most this many seconds
     clients: int = 4
     expect: tuple[int, ...] = (200,)
     # (ctx, i, status, body) after each answer, e.g. to keep created ids in ctx.state

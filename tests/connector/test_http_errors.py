@@ -87,3 +87,14 @@ def test_other_paths_get_the_generic_document_despite_an_app_level_scim_handler(
         response = client.get(path)
         assert_json_error(response, 404, "Not Found")
         assert "schemas" not in response.get_json()
+
+
+def test_every_app_level_error_handler_leaves_other_paths_to_the_generic_document(app):
+    """Guards the factory's order: a package that registers app-level error handlers after
+    http_errors.init_app would answer for /healthz and /metrics too."""
+    handlers = [(code, exc_class, handler) for code, by_class in app.error_handler_spec[None].items()
+                for exc_class, handler in by_class.items()]
+    assert handlers, "http_errors registers at least its own handler"
+    unwrapped = [(code, exc_class.__name__) for code, exc_class, handler in handlers
+                 if handler is not http_errors.render_error and not getattr(handler, "_scim_paths_only", False)]
+    assert unwrapped == [], "register these before http_errors.init_app in connector.create_app"
