@@ -98,6 +98,10 @@ def raise_level_to(level: str) -> None:
 def _clean(value):
     if isinstance(value, str):
         return redact(value)
+    if isinstance(value, dict):
+        return {key: _clean(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_clean(item) for item in value]
     return value
 
 

@@ -122,3 +122,20 @@ def test_no_tokens_secrets_or_emails_reach_the_log(app, client, capsys):
 ])
 def test_redact(text, expected):
     assert redact(text) == expected
+
+
+def test_structured_fields_from_any_logger_are_masked_too(capsys):
+    import logging
+
+    from connector.logs import configure_logging
+
+    configure_logging("INFO")
+    capsys.readouterr()
+    logging.getLogger("connector.mailer").warning(
+        "delivery to %s failed", "bob@acme.example",
+        extra={"fields": {"recipients": ["bob@acme.example"], "smtp": {"url": "smtp://mailer:pa55@mx.internal"}}})
+    [line] = log_lines(capsys.readouterr().err)
+    assert line["message"] == "delivery to <email> failed"
+    assert line["recipients"] == ["<email>"]
+    assert line["smtp"] == {"url": "smtp://<redacted>@mx.internal"}
+    assert line["level"] == "WARNING" and line["logger"] == "connector.mailer" and "request_id" not in line
