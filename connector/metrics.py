@@ -22,6 +22,7 @@ from types import SimpleNamespace
 
 from flask import Flask, Response, abort, request
 
+from connector import outbox
 from connector.clock import utcnow
 from connector.config import MetricsSettings
 from connector.models import OutboxMessage
@@ -31,7 +32,6 @@ MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
 # Any other method is counted as OTHER, so a client cannot invent label values.
 METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
-OUTBOX_STATUSES = ("pending", "sent", "failed")
 # A request that came through a reverse proxy carries one of these; a local scraper does not.
 PROXY_HEADERS = ("Forwarded", "X-Forwarded-For", "X-Real-Ip")
 
@@ -84,11 +84,11 @@ class OutboxCollector:
         try:
             counts, retrying, oldest = _outbox_figures()
         except Exception:  # noqa: BLE001 - a scrape still answers with the request metrics
-            log.warning("outbox metrics unavailable: the database did not answer", exc_info=True)
+            log.warning("outbox metrics unavailable", exc_info=True)
             return
         messages = GaugeMetricFamily("ally_outbox_messages", "Outbox messages by status.", labels=["status"])
-        for status in sorted(set(OUTBOX_STATUSES) | set(counts)):
-            messages.add_metric([status], counts.get(status, 0))
+        for status, count in counts.items():
+            messages.add_metric([status], count)
         yield messages
         yield GaugeMetricFamily("ally_outbox_retrying_messages",
                                 "Pending messages whose delivery failed at least once.", value=retrying)
@@ -99,13 +99,11 @@ class OutboxCollector:
 def _outbox_figures() -> tuple[dict[str, int], int, float]:
     from peewee import fn
 
-    rows = (OutboxMessage.select(OutboxMessage.status, fn.COUNT(OutboxMessage.id))
-            .group_by(OutboxMessage.status).tuples())
     pending = OutboxMessage.select().where(OutboxMessage.status == "pending")
     retrying = pending.where(OutboxMessage.attempts > 0).count()
     oldest = pending.select(fn.MIN(OutboxMessage.created_at)).scalar()
     age = (utcnow() - oldest).total_seconds() if oldest else 0.0
-    return dict(rows), retrying, max(age, 0.0)
+    return outbox.counts(), retrying, max(age, 0.0)
 
 
 @functools.cache

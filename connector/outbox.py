@@ -16,6 +16,8 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
+from peewee import fn
+
 from connector.clock import utcnow
 from connector.config import MailSettings
 from connector.db import is_postgres, retry_on_conflict, write_transaction
@@ -99,7 +101,7 @@ def listing(statuses: tuple[str, ...] = (), limit: int | None = None) -> list[Ou
 
 
 def counts() -> dict[str, int]:
-    found = dict(OutboxMessage.select(OutboxMessage.status, OutboxMessage.id.count())
+    found = dict(OutboxMessage.select(OutboxMessage.status, fn.COUNT(OutboxMessage.id))
                  .group_by(OutboxMessage.status).tuples())
     return {status: found.get(status, 0) for status in STATUSES}
 
