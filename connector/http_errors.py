@@ -4,8 +4,10 @@ route ever answers an HTML page or a traceback.
 /scim/v2 belongs to the SCIM package, which renders its own error documents (RFC 7644 §3.12).
 Flask asks exactly one handler per error, and an app-level handler registered for a status
 code wins over one registered for a class on every path, so `init_app` runs last in the
-factory: it wraps each app-level handler registered before it so that the handler answers for
-/scim/v2 paths and this module for all others.
+factory: it wraps each app-level handler of generic errors (HTTP errors, Exception) registered
+before it so that the handler answers for /scim/v2 paths and this module for all others.
+Handlers of a package's own exception classes (a SCIM or OAuth error) are left as they are:
+only that package raises them, wherever it is mounted.
 """
 from __future__ import annotations
 
@@ -26,9 +28,15 @@ def init_app(app: Flask) -> None:
     app_handlers = app.error_handler_spec[None]
     for handlers in app_handlers.values():
         for exc_class, handler in list(handlers.items()):
-            handlers[exc_class] = _scim_paths_to(handler)
+            if is_generic(exc_class):
+                handlers[exc_class] = _scim_paths_to(handler)
     if HTTPException not in app_handlers[None]:
         app.register_error_handler(HTTPException, render_error)
+
+
+def is_generic(exc_class: type) -> bool:
+    """Errors any route can meet (routing 404/405, 413, unexpected exceptions)."""
+    return issubclass(exc_class, HTTPException) or exc_class in (Exception, BaseException)
 
 
 def is_scim_path() -> bool:

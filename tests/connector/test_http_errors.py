@@ -56,9 +56,13 @@ def test_request_too_large_is_json(app, client):
     assert_json_error(client.post("/upload", data=b"x" * 100), 413, "Request Entity Too Large")
 
 
+class PackageError(Exception):
+    """Stands in for a package's own exception class (an OAuth or SCIM error)."""
+
+
 def scim_like_app():
-    """An app with a stand-in for the SCIM package: an app-level handler registered for 404
-    before http_errors (what scim.init_app does in the real factory)."""
+    """An app with a stand-in for the SCIM package: app-level handlers registered before
+    http_errors (what scim.init_app does in the real factory)."""
     app = Flask(__name__)
     request_log.init_app(app)
 
@@ -66,9 +70,17 @@ def scim_like_app():
     def scim_not_found(error):
         return jsonify(schemas=["urn:ietf:params:scim:api:messages:2.0:Error"], status="404"), 404
 
+    @app.errorhandler(PackageError)
+    def package_error(error):
+        return jsonify(package="rendered by its package"), 400
+
     @app.get("/healthz")
     def healthz():
         return "ok"
+
+    @app.get("/oauth/raises")
+    def raises():
+        raise PackageError()
 
     http_errors.init_app(app)
     return app
@@ -89,6 +101,11 @@ def test_other_paths_get_the_generic_document_despite_an_app_level_scim_handler(
         assert "schemas" not in response.get_json()
 
 
+def test_handlers_of_a_package_s_own_errors_apply_on_every_path():
+    response = scim_like_app().test_client().get("/oauth/raises")
+    assert (response.status_code, response.get_json()) == (400, {"package": "rendered by its package"})
+
+
 def test_every_app_level_error_handler_leaves_other_paths_to_the_generic_document(app):
     """Guards the factory's order: a package that registers app-level error handlers after
     http_errors.init_app would answer for /healthz and /metrics too."""
@@ -96,5 +113,6 @@ def test_every_app_level_error_handler_leaves_other_paths_to_the_generic_documen
                 for exc_class, handler in by_class.items()]
     assert handlers, "http_errors registers at least its own handler"
     unwrapped = [(code, exc_class.__name__) for code, exc_class, handler in handlers
-                 if handler is not http_errors.render_error and not getattr(handler, "_scim_paths_only", False)]
+                 if http_errors.is_generic(exc_class) and handler is not http_errors.render_error
+                 and not getattr(handler, "_scim_paths_only", False)]
     assert unwrapped == [], "register these before http_errors.init_app in connector.create_app"
