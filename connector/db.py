@@ -37,9 +37,13 @@ def open_database(url: str):
         return db_url.connect(url, **POOL_OPTIONS)
     if scheme.startswith("sqlite"):
         path = db_url.parse(url)["database"]
-        if path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
-        return db_url.connect(url, pragmas=SQLITE_PRAGMAS, check_same_thread=False)
+        if path == ":memory:":
+            return db_url.connect(url, pragmas=SQLITE_PRAGMAS, check_same_thread=False)
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        # A pool keeps each connection (and its pragmas) across requests instead of reopening.
+        pooled = url.replace(f"{scheme}://", "sqlite+pool://", 1)
+        return db_url.connect(pooled, pragmas=SQLITE_PRAGMAS, check_same_thread=False,
+                              max_connections=POOL_OPTIONS["max_connections"], stale_timeout=None)
     raise ValueError(f"unsupported database URL scheme {scheme!r}")
 
 
@@ -61,11 +65,8 @@ def is_postgres(db=None) -> bool:
 
 
 def init_app(app, db) -> None:
-    """Open a connection for each request and give it back afterwards."""
-
-    @app.before_request
-    def _connect():
-        db.connect(reuse_if_open=True)
+    """Give each request's connection back afterwards. Connections are taken lazily from the
+    pool on the first query, so requests that need no database (/healthz) never touch it."""
 
     @app.teardown_request
     def _close(exc):
