@@ -17,7 +17,7 @@ $(STAMP): pyproject.toml
 	@touch $(STAMP)
 
 run: $(STAMP)
-	$(BIN)/ally-scim init
+	$(BIN)/ally-scim init --demo-token
 	$(BIN)/ally-scim serve --host 127.0.0.1 --port 8080
 
 test: $(STAMP)

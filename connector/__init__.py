@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from flask import Flask
 
-from connector import db, health, http_errors, metrics, request_log
+import oauth
+from connector import admin_signin, db, health, http_errors, metrics, oauth_tenancy, ratelimit, request_log, secret_key
 from connector.config import Settings, config_path_from_env, load_settings
 from connector.logs import configure_logging
 
@@ -21,6 +22,11 @@ def create_app(settings: Settings | None = None) -> Flask:
     database = db.bind(settings.database_url)
     db.init_app(app, database)
     metrics.init_app(app, settings.metrics)
+    secret_key.init_app(app)
+    oauth.init_app(app, database=database, settings=settings, authenticate_admin=admin_signin.authenticate,
+                   describe_tenant=oauth_tenancy.describe_tenant, on_event=oauth_tenancy.record_event,
+                   rate_limit=ratelimit.hit)
+    oauth_tenancy.init_app(app)
     app.register_blueprint(health.bp)
     http_errors.init_app(app)  # last: it takes over app-level error handlers outside /scim/v2
     return app

@@ -6,14 +6,18 @@ import sys
 import click
 
 from connector.commands import CliState, with_app
+from connector.commands.admin import admin_group
 from connector.commands.audit import audit_command
+from connector.commands.client import client_group
 from connector.commands.mail import mail
 from connector.commands.objectives import objectives_group
 from connector.commands.org import org_group
 from connector.commands.teams import teams_group
+from connector.commands.token import token_group
 from connector.commands.users import users_group
 from connector.config import ConfigError
 from connector.errors import AllyError
+from oauth.errors import CredentialError
 
 
 class AllyGroup(click.Group):
@@ -25,7 +29,7 @@ class AllyGroup(click.Group):
         except ConfigError as exc:
             click.echo(f"Error: configuration: {exc}", err=True)
             ctx.exit(2)
-        except AllyError as exc:
+        except (AllyError, CredentialError) as exc:
             click.echo(f"Error: {exc.message}", err=True)
             ctx.exit(1)
 
@@ -44,17 +48,23 @@ def cli(ctx, config_path):
 
 
 @cli.command()
+@click.option("--demo-token", is_flag=True,
+              help="Then print the SCIM base URL and a bearer token for the first organisation (once).")
 @with_app
-def init():
+def init(demo_token):
     """Create or migrate the schema, then create the organisations listed in the config."""
     from flask import current_app
 
     from connector import migrate, organisations
+    from connector.commands.token import print_demo_token
 
     applied = migrate.upgrade()
     click.echo(f"schema: {len(applied)} migration(s) applied" if applied else "schema: up to date")
-    for what, org in organisations.bootstrap(current_app.config["ALLY_SETTINGS"].organisations):
+    settings = current_app.config["ALLY_SETTINGS"]
+    for what, org in organisations.bootstrap(settings.organisations):
         click.echo(f"organisation {org.slug}: {what}")
+    if demo_token:
+        print_demo_token(settings)
 
 
 @cli.command()
@@ -79,6 +89,9 @@ cli.add_command(users_group)
 cli.add_command(teams_group)
 cli.add_command(objectives_group)
 cli.add_command(audit_command)
+cli.add_command(token_group)
+cli.add_command(client_group)
+cli.add_command(admin_group)
 
 
 def main() -> None:

@@ -215,6 +215,15 @@ class AuditEvent(BaseModel):
     request_id = CharField(max_length=64, null=True)
 
 
+class RateLimitCounter(BaseModel):
+    """Requests counted per key in fixed windows, shared by every worker (connector.ratelimit)."""
+
+    id = BigAutoField()
+    key = CharField(max_length=200)
+    window_ends_at = DateTimeField()
+    count = IntegerField(default=0)
+
+
 # Indexes that are not expressed as unique=True on a field: one per lookup an IdP makes.
 User.add_index(User.organisation, User.user_name_key, unique=True)
 User.add_index(User.organisation, User.email_key, unique=True)
@@ -233,6 +242,8 @@ Invitation.add_index(Invitation.user)
 OutboxMessage.add_index(OutboxMessage.status, OutboxMessage.next_attempt_at)
 AuditEvent.add_index(AuditEvent.organisation, AuditEvent.at)
 AuditEvent.add_index(AuditEvent.organisation, AuditEvent.target_id)
+RateLimitCounter.add_index(RateLimitCounter.key, RateLimitCounter.window_ends_at, unique=True)
+RateLimitCounter.add_index(RateLimitCounter.window_ends_at)
 
 ALL_MODELS = (Setting, Organisation, User, UserValue, Team, Membership, Objective, Invitation,
-              OutboxMessage, AuditEvent)
+              OutboxMessage, AuditEvent, RateLimitCounter)

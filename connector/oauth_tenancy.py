@@ -1,0 +1,83 @@
+"""Credentials to organisations: every request under /scim/v2 must carry a bearer credential
+(a long-lived token or an OAuth access token) that names exactly one organisation and its
+scopes; the organisation of the request comes from the credential only.
+
+For each such request this sets
+    g.organisation     the connector.models.Organisation the credential belongs to
+    g.credential_name  "token:<name>" or "client:<name>", also the audit actor of the request
+    g.scopes           the credential's scopes, e.g. ("scim:read", "scim:write")
+or answers 401/403 as a SCIM error document before any view runs.
+"""
+from __future__ import annotations
+
+from contextlib import ExitStack, nullcontext
+
+from flask import g, request
+
+import oauth
+from connector import audit
+from connector.models import Organisation
+from oauth.scopes import SCIM_READ, SCIM_WRITE
+
+SCIM_PREFIX = "/scim/v2"
+READ_METHODS = ("GET", "HEAD")
+SEARCH_SUFFIX = "/.search"
+
+
+def tenant_of(organisation: Organisation) -> str:
+    """The opaque tenant string oauth/ stores for an organisation."""
+    return str(organisation.id)
+
+
+def organisation_of(tenant: str) -> Organisation | None:
+    if not tenant.isdigit():
+        return None
+    return Organisation.get_or_none(Organisation.id == int(tenant))
+
+
+def describe_tenant(tenant: str) -> str | None:
+    organisation = organisation_of(tenant)
+    return organisation.name if organisation else None
+
+
+def required_scope(method: str, path: str) -> str:
+    """scim:read for GETs and searches (RFC 7644 §3.4.3 POST .../.search), scim:write otherwise."""
+    if method in READ_METHODS or (method == "POST" and path.rstrip("/").endswith(SEARCH_SUFFIX)):
+        return SCIM_READ
+    return SCIM_WRITE
+
+
+def is_scim_path(path: str) -> bool:
+    return path == SCIM_PREFIX or path.startswith(SCIM_PREFIX + "/")
+
+
+def record_event(event: oauth.Event) -> None:
+    """oauth/'s audit events, into the audit trail of the organisation they concern."""
+    changes = {key: [None, value] for key, value in event.details.items()} or None
+    with audit.acting_as(event.actor) if event.actor else nullcontext():
+        audit.record(event.action, organisation=organisation_of(event.tenant), target_type=event.target_type,
+                     target_id=event.target_id, target_label=event.target_label, changes=changes)
+
+
+def init_app(app) -> None:
+    """Register the credential check for /scim/v2 (after the database connection hook)."""
+
+    @app.before_request
+    def authenticate_scim_request():
+        if not is_scim_path(request.path):
+            return
+        credential = oauth.credential_for(required_scope(request.method, request.path))
+        organisation = organisation_of(credential.tenant)
+        if organisation is None:
+            oauth.refuse("The organisation this credential belongs to no longer exists.")
+        g.organisation = organisation
+        g.credential_name = credential.label
+        g.scopes = credential.scopes
+        g.credential_context = ExitStack()
+        g.credential_context.enter_context(audit.acting_as(credential.label))
+
+    @app.teardown_request
+    def leave_credential_context(exc):
+        context = g.pop("credential_context", None)
+        if context is not None:
+            context.close()

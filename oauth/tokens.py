@@ -1,0 +1,67 @@
+"""Long-lived bearer tokens: Entra's "Secret Token" and Okta's "HTTP Header" modes.
+
+Created by an admin, shown once, stored as a hash, optionally expiring, revocable. A revoked
+token is refused at its next request in every worker: the protector reads the row each time.
+"""
+from __future__ import annotations
+
+from datetime import timedelta
+
+from oauth import hashing, scopes
+from oauth.context import Event, emit
+from oauth.errors import CredentialError, CredentialNotFound, checked_name
+from oauth.models import BearerToken, database, utcnow
+
+def create_token(tenant: str, *, name: str, scope: tuple[str, ...] = scopes.SCIM_SCOPES,
+                 expires_in_days: int | None = None) -> tuple[BearerToken, str]:
+    """A new token for the tenant; returns the row and the token itself (shown once, never stored)."""
+    name = checked_name(name, "token")
+    if expires_in_days is not None and expires_in_days < 1:
+        raise CredentialError("--expires-in must be at least 1 day")
+    plaintext = hashing.new_secret(hashing.PREFIX_BEARER_TOKEN)
+    now = utcnow()
+    expires_at = now + timedelta(days=expires_in_days) if expires_in_days else None
+    with database.atomic():
+        token = BearerToken.create(tenant=tenant, name=name, token_hash=hashing.hash_secret(plaintext),
+                                   scope=scopes.to_text(scope), created_at=now, expires_at=expires_at)
+        emit(_event("token.created", token, scope=token.scope))
+    return token, plaintext
+
+
+def list_tokens(tenant: str) -> list[BearerToken]:
+    return list(BearerToken.select().where(BearerToken.tenant == tenant).order_by(BearerToken.id))
+
+
+def find_named(tenant: str, name: str) -> BearerToken | None:
+    """The newest token of that name that is neither revoked nor expired."""
+    candidates = (BearerToken.select()
+                  .where((BearerToken.tenant == tenant) & (BearerToken.name == name) & BearerToken.revoked_at.is_null())
+                  .order_by(BearerToken.id.desc()))
+    return next((token for token in candidates if not token.is_expired()), None)
+
+
+def revoke_token(token_id: int) -> tuple[BearerToken, bool]:
+    """Revoke the token with this id; returns it and whether this call revoked it (False when it
+    already was)."""
+    with database.atomic():
+        token = BearerToken.get_or_none(BearerToken.id == token_id)
+        if token is None:
+            raise CredentialNotFound(f"No token with id {token_id}")
+        if token.revoked_at is not None:
+            return token, False
+        token.revoked_at = utcnow()
+        token.save(only=[BearerToken.revoked_at])
+        emit(_event("token.revoked", token))
+    return token, True
+
+
+def _event(action: str, token: BearerToken, **details) -> Event:
+    return Event(action=action, tenant=token.tenant, target_type="token", target_id=str(token.id),
+                 target_label=token.name, details=details)
+
+
+def find_by_secret(plaintext: str) -> BearerToken | None:
+    """The token row for a presented token, found by its hash (whatever its state)."""
+    if not plaintext.startswith(hashing.PREFIX_BEARER_TOKEN):
+        return None
+    return BearerToken.get_or_none(BearerToken.token_hash == hashing.hash_secret(plaintext))
