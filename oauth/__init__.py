@@ -14,7 +14,8 @@ from oauth.context import EXTENSION, Admin, Event, OAuthContext, current
 from oauth.errors import CredentialError, CredentialNotFound
 from oauth.protect import Credential
 
-__all__ = ["Admin", "Credential", "CredentialError", "CredentialNotFound", "Event", "credential_for", "init_app", "refuse"]
+__all__ = ["Admin", "Credential", "CredentialError", "CredentialNotFound", "Event", "credential_for", "init_app",
+           "refuse"]
 
 
 def init_app(app: Flask, *, database, settings, authenticate_admin, describe_tenant, on_event, rate_limit) -> None:

@@ -12,6 +12,7 @@ from oauth.csrf import CSRFError
 from oauth.endpoints import metadata
 
 bp = Blueprint("oauth", __name__, template_folder="templates")
+PAGE_POLICY = "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'"
 STALE_FORM = "This form has expired or did not come from this page. Go back, reload the page and try again."
 
 
@@ -49,7 +50,7 @@ def no_store_no_framing(response):
     """Token responses and consent pages are never cached (RFC 6749 §5.1) or framed."""
     response.headers.setdefault("Cache-Control", "no-store")
     response.headers["X-Frame-Options"] = "DENY"
-    response.headers["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'"
+    response.headers["Content-Security-Policy"] = PAGE_POLICY
     response.headers["Referrer-Policy"] = "no-referrer"
     return response
 

@@ -11,7 +11,15 @@ from urllib.parse import urlsplit
 from oauth import hashing, scopes
 from oauth.context import Event, emit
 from oauth.errors import CredentialError, CredentialNotFound, checked_name
-from oauth.models import AUTHORIZATION_CODE, GRANT_TYPES, Client, ClientSecret, database, utcnow
+from oauth.models import (
+    AUTHORIZATION_CODE,
+    GRANT_TYPES,
+    Client,
+    ClientSecret,
+    database,
+    utcnow,
+)
+
 
 def create_client(tenant: str, *, grant_type: str, name: str, secret_days: int, redirect_uris=(),
                   scope: tuple[str, ...] = scopes.SCIM_SCOPES) -> tuple[Client, ClientSecret, str]:

@@ -12,6 +12,7 @@ from oauth.context import Event, emit
 from oauth.errors import CredentialError, CredentialNotFound, checked_name
 from oauth.models import BearerToken, database, utcnow
 
+
 def create_token(tenant: str, *, name: str, scope: tuple[str, ...] = scopes.SCIM_SCOPES,
                  expires_in_days: int | None = None) -> tuple[BearerToken, str]:
     """A new token for the tenant; returns the row and the token itself (shown once, never stored)."""

@@ -91,14 +91,20 @@ def assert_scim_auth_error(response, status: int, detail: str) -> None:
     assert response.headers["WWW-Authenticate"].startswith('Bearer realm="Ally SCIM"')
 
 
-def sign_in_and_approve(http, params: dict, *, email: str, password: str = PASSWORD, decision="approve"):
-    """Walk the browser part of the code flow; returns the redirect to the client."""
+def sign_in(http, params: dict, *, email: str, password: str = PASSWORD):
+    """From the authorization request through the login page; returns the page shown after
+    signing in (the consent page, or a refusal) and its URL."""
     response = http.get("/oauth/authorize", query_string=params)
     assert response.status_code == 302 and response.location.startswith("/oauth/login"), response.location
     login_page = http.get(response.location)
     response = http.post("/oauth/login", data={"email": email, "password": password, "csrf_token": csrf_of(login_page),
                                                "next": query_of(response.location)["next"]})
     assert response.status_code == 302, response.get_data(as_text=True)
-    consent = http.get(response.location)
+    return http.get(response.location), response.location
+
+
+def sign_in_and_approve(http, params: dict, *, email: str, password: str = PASSWORD, decision="approve"):
+    """Walk the browser part of the code flow; returns the redirect to the client."""
+    consent, _ = sign_in(http, params, email=email, password=password)
     assert consent.status_code == 200, consent.get_data(as_text=True)
     return http.post(form_action_of(consent), data={"csrf_token": csrf_of(consent), "decision": decision})
