@@ -13,9 +13,10 @@ from flask import Flask
 from oauth.context import EXTENSION, Admin, Event, OAuthContext, current
 from oauth.errors import CredentialError, CredentialNotFound
 from oauth.protect import Credential
+from oauth.tenants import remove_tenant
 
 __all__ = ["Admin", "Credential", "CredentialError", "CredentialNotFound", "Event", "credential_for", "init_app",
-           "refuse"]
+           "refuse", "remove_tenant"]
 
 
 def init_app(app: Flask, *, database, settings, authenticate_admin, describe_tenant, on_event, rate_limit) -> None:

@@ -62,10 +62,11 @@ def authorize():
     check_csrf()
     approved = request.form.get("decision") == "approve"
     grantor = Grantor(admin["id"], admin["tenant"]) if approved else None
+    response = server.create_authorization_response(grant=grant, grant_user=grantor)
     emit(Event(action="oauth.consent_given" if approved else "oauth.consent_refused", tenant=client.tenant,
                target_type="oauth_client", target_id=client.client_id, target_label=client.name,
                actor=f"admin:{admin['email']}", details={"scope": grant.request.scope}))
-    return server.create_authorization_response(grant=grant, grant_user=grantor)
+    return response
 
 
 def error_page(message: str, status: int, signed_in=None):

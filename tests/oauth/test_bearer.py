@@ -6,9 +6,19 @@ from datetime import timedelta
 
 import pytest
 
+import oauth
+from connector.oauth_tenancy import tenant_of
 from oauth import tokens
-from oauth.models import BearerToken, utcnow
-from tests.oauth.helpers import acme, assert_scim_auth_error, bearer, bearer_token
+from oauth.models import AccessToken, BearerToken, Client, utcnow
+from tests.oauth.helpers import (
+    acme,
+    assert_scim_auth_error,
+    bearer,
+    bearer_token,
+    client_credentials_token,
+    oauth_client,
+    other_org,
+)
 
 USERS = "/scim/v2/Users"
 
@@ -98,3 +108,18 @@ def test_paths_outside_scim_need_no_token(client, db):
     assert client.get("/healthz").status_code == 200
     assert client.get("/.well-known/oauth-authorization-server").status_code == 200
     assert client.get("/scim/v2x").status_code == 404
+
+
+def test_removing_a_tenant_removes_all_its_credentials(client, db):
+    """What the application calls when it deletes an organisation: nothing of it can authenticate
+    afterwards, and other organisations keep theirs."""
+    globex = other_org()
+    token = bearer_token(globex)
+    row, secret = oauth_client(globex)
+    access = client_credentials_token(client, row.client_id, secret).get_json()["access_token"]
+    kept = bearer_token(acme())
+    assert oauth.remove_tenant(tenant_of(globex)) == 4  # access token, secret, client, bearer token
+    for gone in (token, access):
+        assert client.get(USERS, headers=bearer(gone)).status_code == 401
+    assert not Client.select().exists() and not AccessToken.select().exists()
+    assert let_through(client.get(USERS, headers=bearer(kept)))

@@ -149,3 +149,25 @@ def test_get_is_not_a_token_request(client, db):
     response = client.get("/oauth/token", query_string={"grant_type": "client_credentials"},
                           headers=basic(row.client_id, secret))
     assert response.status_code == 405
+
+
+def test_plain_http_public_url_is_refused(config_data, request):
+    """RFC 6749 §3.2: "the authorization server MUST require the use of TLS ... when sending
+    requests to the token endpoint"; only loopback addresses may use plain http."""
+    config_data["public_url"] = "http://ally.internal"
+    http = request.getfixturevalue("client")
+    request.getfixturevalue("db")
+    row, secret = oauth_client(acme())
+    response = client_credentials_token(http, row.client_id, secret)
+    assert response.status_code == 400
+    assert response.get_json() == {
+        "error": "insecure_transport",
+        "error_description": "OAuth 2.0 needs https: set public_url to the https address clients use"}
+
+
+def test_loopback_public_url_may_use_http(config_data, request):
+    config_data["public_url"] = "http://127.0.0.1:8080"
+    http = request.getfixturevalue("client")
+    request.getfixturevalue("db")
+    row, secret = oauth_client(acme())
+    assert_token_response(client_credentials_token(http, row.client_id, secret))
