@@ -3,8 +3,8 @@ import json
 
 import pytest
 
-from connector.db import database
 from connector.models import AuditEvent, User
+from connector.organisations import find_organisation
 from oauth.hashing import hash_secret, verify_password
 from oauth.models import BearerToken, Client, ClientSecret
 from tests.oauth.helpers import OKTA_REDIRECT, PASSWORD, bearer
@@ -161,14 +161,12 @@ def test_client_secret_expiry_follows_config(config_data, request):
 
 
 def make_admin(email="ada@acme.example", is_admin=True, org="acme"):
-    from connector.organisations import find_organisation
+    from tests.oauth.helpers import admin_user
 
-    database.connect(reuse_if_open=True)
-    return User.create(organisation=find_organisation(org), user_name=email, user_name_key=email, email=email,
-                       email_key=email, is_admin=is_admin, status="active")
+    return admin_user(find_organisation(org), email, password=None, is_admin=is_admin)
 
 
-def test_admin_set_password_from_stdin(cli):
+def test_admin_set_password_from_stdin(cli, db):
     user = make_admin()
     result = cli("admin", "set-password", "ADA@acme.example", "--password-stdin", input=PASSWORD + "\n")
     assert result.exit_code == 0, result.output
@@ -177,7 +175,7 @@ def test_admin_set_password_from_stdin(cli):
     assert verify_password(PASSWORD, stored)
 
 
-def test_admin_set_password_prompts_twice(cli):
+def test_admin_set_password_prompts_twice(cli, db):
     user = make_admin()
     result = cli("admin", "set-password", "ada@acme.example", input=f"{PASSWORD}\n{PASSWORD}\n")
     assert result.exit_code == 0, result.output
@@ -185,7 +183,7 @@ def test_admin_set_password_prompts_twice(cli):
     assert verify_password(PASSWORD, User.get_by_id(user.id).password_hash)
 
 
-def test_admin_set_password_refusals(cli):
+def test_admin_set_password_refusals(cli, db):
     make_admin("bob@acme.example", is_admin=False)
     make_admin()
     not_admin = cli("admin", "set-password", "bob@acme.example", "--password-stdin", input=PASSWORD)
@@ -196,21 +194,20 @@ def test_admin_set_password_refusals(cli):
     assert nobody.exit_code == 1 and "No user with the email nobody@acme.example" in nobody.stderr
 
 
-def test_admin_group_members_are_admins(cli):
-    from connector.models import Membership, Team
+def test_admin_group_members_are_admins(cli, db):
+    from connector import teams
 
     user = make_admin(is_admin=False)
-    team = Team.create(organisation=user.organisation, name="ally admins", name_key="ally admins")
-    Membership.create(team=team, user=user)
+    team = teams.create_team(user.organisation, "Ally Admins")
+    teams.add_members(team, [user.id])
     result = cli("admin", "set-password", "ada@acme.example", "--password-stdin", input=PASSWORD)
     assert result.exit_code == 0, result.output
 
 
-def test_admin_in_two_organisations_needs_org(cli):
+def test_admin_in_two_organisations_needs_org(cli, db):
     from connector import organisations
 
-    database.connect(reuse_if_open=True)
-    organisations.create_organisation("Globex", slug="globex")
+    organisations.create_organisation("Globex", slug="globex", domains=["acme.example"])
     make_admin()
     make_admin(org="globex")
     ambiguous = cli("admin", "set-password", "ada@acme.example", "--password-stdin", input=PASSWORD)

@@ -7,7 +7,7 @@ import re
 import secrets
 from urllib.parse import parse_qs, urlsplit
 
-from connector import admins, organisations
+from connector import admin_signin, admins, directory, organisations
 from connector.models import Organisation, User
 from connector.oauth_tenancy import tenant_of
 from oauth import clients, scopes, tokens
@@ -37,11 +37,16 @@ def oauth_client(org, grant="client_credentials", *, name=None, redirect_uris=()
     return client, secret
 
 
-def admin_user(org, email: str, *, password: str | None = PASSWORD, is_admin=True, status="active") -> User:
-    user = User.create(organisation=org, user_name=email, user_name_key=email.lower(), email=email,
-                       email_key=email.lower(), is_admin=is_admin, status=status)
+def admin_user(org, email: str, *, password: str | None = PASSWORD, is_admin=True, suspended=False) -> User:
+    """A user made through the directory (on the organisation's domain, so active at once),
+    granted admin rights and given a consent-page password."""
+    user = directory.create_user(org, {"user_name": email})
+    if is_admin:
+        admins.grant_admin(user)
     if password:
-        admins.set_password(user, password)
+        admin_signin.set_password(user, password)
+    if suspended:
+        directory.suspend(user)
     return user
 
 

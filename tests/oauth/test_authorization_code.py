@@ -212,7 +212,7 @@ def test_non_admin_cannot_sign_in(client, okta):
 
 
 def test_suspended_admin_cannot_sign_in(client, okta):
-    admin_user(acme(), "sus@acme.example", status="suspended")
+    admin_user(acme(), "sus@acme.example", suspended=True)
     page = client.get("/oauth/login")
     response = client.post("/oauth/login", data={"email": "sus@acme.example", "password": PASSWORD,
                                                  "csrf_token": csrf_of(page)})
