@@ -28,9 +28,11 @@ _REDACTIONS = (
     (re.compile(rf"(?i)(^|[?&;\s])({_SECRET_NAMES}|code)=[^&\s\"',;]+"), r"\1\2=" + REDACTED),
     (re.compile(rf'(?i)"({_SECRET_NAMES})"\s*:\s*"[^"]*"'), r'"\1": "' + REDACTED + '"'),
     (re.compile(r"[A-Za-z0-9._%+'-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}"), "<email>"),
+    # Ally's own credentials wherever they appear (oauth.hashing prefixes: allyt_, allya_, ...)
+    (re.compile(r"\bally[tarsc]_[A-Za-z0-9_-]{16,}"), REDACTED),
 )
 # Text without any of these cannot match a pattern above (the common case, checked once).
-_MAY_HOLD_SECRETS = re.compile(r"[@=:]|bearer|basic", re.IGNORECASE)
+_MAY_HOLD_SECRETS = re.compile(r"[@=:]|bearer|basic|ally[tarsc]_", re.IGNORECASE)
 
 
 def redact(text: str) -> str:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from contextlib import ExitStack, nullcontext
 
-from flask import g, request
+from flask import g, has_request_context, request
 
 import oauth
 from connector import audit
@@ -54,9 +54,13 @@ def is_scim_path(path: str) -> bool:
 def record_event(event: oauth.Event) -> None:
     """oauth/'s audit events, into the audit trail of the organisation they concern."""
     changes = {key: [None, value] for key, value in event.details.items()} or None
-    with audit.acting_as(event.actor) if event.actor else nullcontext():
+    with audit.acting_as(event.actor, _request_id()) if event.actor else nullcontext():
         audit.record(event.action, organisation=organisation_of(event.tenant), target_type=event.target_type,
                      target_id=event.target_id, target_label=event.target_label, changes=changes)
+
+
+def _request_id() -> str | None:
+    return g.get("request_id") if has_request_context() else None
 
 
 def init_app(app) -> None:
@@ -74,7 +78,7 @@ def init_app(app) -> None:
         g.credential_name = credential.label
         g.scopes = credential.scopes
         g.credential_context = ExitStack()
-        g.credential_context.enter_context(audit.acting_as(credential.label))
+        g.credential_context.enter_context(audit.acting_as(credential.label, _request_id()))
 
     @app.teardown_request
     def leave_credential_context(exc):

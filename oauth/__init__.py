@@ -12,11 +12,11 @@ from flask import Flask
 
 from oauth.context import EXTENSION, Admin, Event, OAuthContext, current
 from oauth.errors import CredentialError, CredentialNotFound
-from oauth.protect import Credential
+from oauth.protect import Credential, Refusal
 from oauth.tenants import remove_tenant
 
-__all__ = ["Admin", "Credential", "CredentialError", "CredentialNotFound", "Event", "credential_for", "init_app",
-           "refuse", "remove_tenant"]
+__all__ = ["Admin", "Credential", "CredentialError", "CredentialNotFound", "Event", "Refusal", "credential_for",
+           "init_app", "refuse", "remove_tenant"]
 
 
 def init_app(app: Flask, *, database, settings, authenticate_admin, describe_tenant, on_event, rate_limit) -> None:
@@ -50,16 +50,17 @@ def init_app(app: Flask, *, database, settings, authenticate_admin, describe_ten
     app.config.update(SESSION_COOKIE_PATH="/oauth", SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax",
                       SESSION_COOKIE_SECURE=ctx.public_url.startswith("https://"))
     app.register_blueprint(bp)
+    app.register_error_handler(Refusal, lambda refusal: refusal.response)
     # authlib logs issued tokens at DEBUG ("Issue token %r"); never let a token reach a log.
     logging.getLogger("authlib").setLevel(logging.INFO)
 
 
 def credential_for(scope: str) -> Credential:
-    """The current request's credential, if it carries `scope`; otherwise a SCIM-shaped 401 or
-    403 is raised as an HTTPException."""
+    """The current request's credential, if it carries `scope`; otherwise Refusal is raised,
+    whose response is the SCIM error document (401 or 403) to answer with."""
     return current().protector.credential(scope)
 
 
 def refuse(description: str) -> None:
-    """Answer the current request 401 invalid_token with this (secret-free) description."""
+    """Raise Refusal: 401 invalid_token with this (secret-free) description."""
     current().protector.refuse(description)

@@ -7,10 +7,10 @@ import json
 from dataclasses import dataclass
 
 from authlib.integrations.flask_oauth2 import ResourceProtector
-from authlib.integrations.flask_oauth2.errors import raise_http_exception
 from authlib.oauth2 import OAuth2Error
 from authlib.oauth2.rfc6749 import MissingAuthorizationError, UnsupportedTokenTypeError
 from authlib.oauth2.rfc6750 import BearerTokenValidator, InsufficientScopeError, InvalidTokenError
+from flask import Response
 
 from oauth import issued, scopes, tokens
 
@@ -19,6 +19,16 @@ SCIM_ERROR_SCHEMA = "urn:ietf:params:scim:api:messages:2.0:Error"
 SCIM_CONTENT_TYPE = "application/scim+json"
 NO_CREDENTIALS = "Authentication required: send the token as 'Authorization: Bearer <token>'."
 NOT_BEARER = "Only bearer tokens are accepted: send the token as 'Authorization: Bearer <token>'."
+
+
+class Refusal(Exception):
+    """The request's credentials are refused; `response` is the SCIM error to send. A plain
+    exception rather than an HTTPException, so no application-wide HTTP error handler reshapes
+    it; oauth.init_app registers the handler that sends the response as it is."""
+
+    def __init__(self, response: Response):
+        super().__init__(response.status)
+        self.response = response
 
 
 @dataclass(frozen=True)
@@ -69,7 +79,7 @@ class HashedBearerTokenValidator(BearerTokenValidator):
 
 class ScimResourceProtector(ResourceProtector):
     def credential(self, scope: str) -> Credential:
-        """The request's credential if it carries `scope`; else a SCIM 401/403 is raised."""
+        """The request's credential if it carries `scope`; else Refusal (SCIM 401/403)."""
         try:
             token = self.acquire_token([scope])
         except OAuth2Error as error:
@@ -86,7 +96,7 @@ class ScimResourceProtector(ResourceProtector):
         headers = [(name, value) for name, value in error.get_headers()
                    if name not in ("Content-Type", "WWW-Authenticate")]
         headers += [("Content-Type", SCIM_CONTENT_TYPE), ("WWW-Authenticate", _challenge(error))]
-        raise_http_exception(status, json.dumps(body), headers)
+        raise Refusal(Response(json.dumps(body), status=status, headers=headers))
 
 
 def build_protector() -> ScimResourceProtector:

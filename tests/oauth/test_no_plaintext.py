@@ -76,7 +76,22 @@ def test_audit_trail_records_credentials_without_secrets(client, db):
         assert action in actions
     issued = AuditEvent.get(AuditEvent.action == "oauth.token_issued")
     assert issued.actor == "client:Entra" and issued.organisation.slug == "acme"
+    assert issued.request_id  # the token request's X-Request-Id
     assert issued.changes == {"grant_type": [None, "client_credentials"], "scope": [None, "scim:read scim:write"],
                               "with_refresh": [None, False]}
     consent = AuditEvent.get(AuditEvent.action == "oauth.consent_given")
     assert consent.actor == "admin:ada@acme.example" and consent.target_label == "Okta"
+
+
+def test_log_redaction_knows_ally_credentials():
+    """The last net under the logs: a credential with one of our prefixes is masked wherever it
+    appears, even in a Python repr that no key=value pattern catches."""
+    from connector.logs import redact
+
+    secret = hashing.new_secret(hashing.PREFIX_ACCESS_TOKEN)
+    text = redact(f"Issue token {{'access_token': '{secret}', 'token_type': 'Bearer'}}")
+    assert secret not in text and "<redacted>" in text
+    for prefix in (hashing.PREFIX_BEARER_TOKEN, hashing.PREFIX_REFRESH_TOKEN, hashing.PREFIX_CLIENT_SECRET,
+                   hashing.PREFIX_AUTHORIZATION_CODE):
+        secret = hashing.new_secret(prefix)
+        assert secret not in redact(f"saw {secret} here")
