@@ -1,0 +1,103 @@
+"""Thin Flask views: parse the request, call a scim.handlers function, render the response.
+
+Routes under the prefix (default /scim/v2): for each registered resource type
+`<endpoint>` (GET list, POST create), `<endpoint>/<id>` (GET, PUT, PATCH, DELETE),
+`<endpoint>/.search` (POST); `/.search` (POST, all types); `/Bulk` (POST);
+`/ServiceProviderConfig`, `/ResourceTypes[/<id>]`, `/Schemas[/<id>]` (GET).
+"""
+from __future__ import annotations
+
+import json
+
+from flask import Blueprint, Response, request
+
+from scim import bulk, discovery, handlers, listing
+from scim.errors import Forbidden, ScimError, render
+from scim.media import SCIM_JSON, read_json_body
+
+RESOURCE_METHODS = ["GET", "PUT", "PATCH", "DELETE"]
+
+
+def make_blueprint(ctx: handlers.Context, prefix: str, before_request=None) -> Blueprint:
+    bp = Blueprint("scim", __name__, url_prefix=prefix)
+    if before_request is not None:
+        bp.before_request(before_request)
+    for rt in ctx.resource_types:
+        _add_resource_routes(bp, ctx, rt)
+    bp.add_url_rule("/.search", "root_search", lambda: respond(handlers.handle_search(ctx, None, read_json_body(request))),
+                    methods=["POST"])
+    bp.add_url_rule("/Bulk", "bulk", lambda: _bulk(ctx), methods=["POST"])
+    _add_discovery_routes(bp, ctx)
+    return bp
+
+
+def _bulk(ctx: handlers.Context) -> Response:
+    bulk.check_payload_size(request.content_length, ctx)
+    return respond(bulk.handle_bulk(ctx, read_json_body(request)))
+
+
+def _add_resource_routes(bp: Blueprint, ctx: handlers.Context, rt) -> None:
+    def collection():
+        if request.method == "POST":
+            return respond(handlers.handle_create(ctx, rt, read_json_body(request), request.args))
+        return respond(handlers.handle_list(ctx, rt, listing.params_from_query(request.args, ctx.config)))
+
+    def resource(resource_id: str):
+        method = request.method
+        if method == "GET":
+            return respond(handlers.handle_get(ctx, rt, resource_id, request.args, request.headers.get("If-None-Match")))
+        if method == "DELETE":
+            return respond(handlers.handle_delete(ctx, rt, resource_id, request.headers.get("If-Match")))
+        body = read_json_body(request)
+        handle = handlers.handle_replace if method == "PUT" else handlers.handle_patch
+        return respond(handle(ctx, rt, resource_id, body, request.args, request.headers.get("If-Match")))
+
+    def search():
+        return respond(handlers.handle_search(ctx, rt, read_json_body(request)))
+
+    bp.add_url_rule(rt.endpoint, f"{rt.name}_collection", collection, methods=["GET", "POST"])
+    bp.add_url_rule(f"{rt.endpoint}/.search", f"{rt.name}_search", search, methods=["POST"])
+    bp.add_url_rule(f"{rt.endpoint}/<resource_id>", f"{rt.name}_resource", resource, methods=RESOURCE_METHODS)
+
+
+def _add_discovery_routes(bp: Blueprint, ctx: handlers.Context) -> None:
+    config, types = ctx.config, ctx.resource_types
+
+    def listed(documents):
+        return respond(handlers.ScimResponse(200, listing.list_response(documents, len(documents), 1)))
+
+    bp.add_url_rule("/ServiceProviderConfig", "service_provider_config",
+                    _no_filter(lambda: respond(handlers.ScimResponse(200, discovery.service_provider_config(config)))))
+    bp.add_url_rule("/ResourceTypes", "resource_types", _no_filter(lambda: listed(discovery.resource_types(types, config))))
+    bp.add_url_rule("/ResourceTypes/<type_id>", "resource_type",
+                    _no_filter(lambda type_id: respond(handlers.ScimResponse(200, discovery.resource_type(types, type_id, config)))))
+    bp.add_url_rule("/Schemas", "schemas", _no_filter(lambda: listed(discovery.schemas(types, config))))
+    bp.add_url_rule("/Schemas/<path:schema_id>", "schema",
+                    _no_filter(lambda schema_id: respond(handlers.ScimResponse(200, discovery.schema(types, schema_id, config)))))
+
+
+def _no_filter(view):
+    """RFC 7644 §4: a filter on a discovery endpoint is answered with 403."""
+
+    def wrapped(**kwargs):
+        if "filter" in request.args:
+            raise Forbidden("Filtering is not supported on discovery endpoints (RFC 7644 §4).")
+        return view(**kwargs)
+
+    return wrapped
+
+
+def respond(response: handlers.ScimResponse) -> Response:
+    """A ScimResponse as a Flask response with the SCIM media type."""
+    body = None if response.document is None else json.dumps(response.document, ensure_ascii=False)
+    flask_response = Response(body, status=response.status, mimetype=SCIM_JSON)
+    if body is None:
+        del flask_response.headers["Content-Type"]  # 204 and 304 carry no body
+    for name, value in response.headers.items():
+        flask_response.headers[name] = value
+    return flask_response
+
+
+def error_response(error: ScimError) -> Response:
+    status, document, headers = render(error)
+    return respond(handlers.ScimResponse(status, document, headers))

@@ -1,0 +1,172 @@
+"""Filter text → scim2-filter-parser AST, and comparison values typed by the attribute table.
+
+The library's lexer gives the same token value for `true` and `"true"`; the token stream is
+tagged here so that a quoted string stays a `Quoted` str. Quoted values are decoded as JSON
+strings where they are valid JSON (RFC 7644 §3.4.2.2 compValue), else taken as written.
+Lexer ValueError and SCIMParserError become the caller's error class (invalidFilter for
+?filter=, invalidPath for PATCH paths) naming the problem. Operators are matched in any case
+(RFC 7644 §3.4.2.2); `op_name` gives the lower-cased operator.
+"""
+from __future__ import annotations
+
+import json
+import re
+from datetime import datetime, timezone
+from decimal import Decimal, InvalidOperation
+
+from scim2_filter_parser import ast
+from scim2_filter_parser.lexer import SCIMLexer
+from scim2_filter_parser.parser import SCIMParser, SCIMParserError
+
+from scim.errors import InvalidFilter, ScimError
+from scim.schemas import Attribute
+
+COMPARE_OPS = frozenset({"eq", "ne", "co", "sw", "ew", "gt", "ge", "lt", "le"})
+ORDER_OPS = frozenset({"gt", "ge", "lt", "le"})
+SUBSTRING_OPS = frozenset({"co", "sw", "ew"})
+_LITERALS = {"true": True, "false": False, "null": None}
+MAX_DEPTH = 128   # AST levels; about 60 terms joined by and/or, far beyond what IdPs send
+
+
+class Quoted(str):
+    """A comparison value that was written as a quoted string."""
+
+
+def parse(text: str, error: type[ScimError] = InvalidFilter) -> ast.Filter:
+    """Parse a filter; any syntax problem is `error` with a message naming it."""
+    if not text or not text.strip():
+        raise error("The filter is empty.")
+    try:
+        tree = SCIMParser().parse(_tag_strings(SCIMLexer().tokenize(text)))
+    except ValueError as exc:
+        raise error(f"Invalid filter {text!r}: {exc}.") from None
+    except SCIMParserError:
+        raise error(f"Invalid filter {text!r}: {_where(text)}.") from None
+    if depth(tree) > MAX_DEPTH:
+        raise error(f"The filter is nested too deeply (more than {MAX_DEPTH} levels of terms and parentheses).")
+    return tree
+
+
+def depth(tree) -> int:
+    deepest, stack = 0, [(tree, 1)]
+    while stack:
+        node, level = stack.pop()
+        deepest = max(deepest, level)
+        stack.extend((child, level + 1) for child in _children(node))
+    return deepest
+
+
+def _children(node):
+    for name in getattr(node, "_fields", ()):
+        child = getattr(node, name, None)
+        if isinstance(child, ast.AST):
+            yield child
+
+
+def _tag_strings(tokens):
+    for token in tokens:
+        if token.type == "COMP_VALUE":
+            token.value = Quoted(_decode(token.value))
+        yield token
+
+
+def _decode(raw: str) -> str:
+    try:
+        return json.loads(f'"{raw}"')
+    except ValueError:
+        return raw
+
+
+def _where(text: str) -> str:
+    """Describe the parser failure position without leaking library internals."""
+    try:
+        list(SCIMLexer().tokenize(text))
+    except ValueError as exc:
+        return str(exc)
+    return "it does not follow the filter grammar of RFC 7644 §3.4.2.2 (check the operators, quotes, brackets and parentheses)"
+
+
+def op_name(node: ast.AttrExpr) -> str:
+    return node.value.lower()
+
+
+def literal(node: ast.CompValue | None):
+    """The Python value of a comparison value: Quoted str, bool, None, or an int."""
+    if node is None:
+        return None
+    raw = node.value
+    if isinstance(raw, Quoted):
+        return raw
+    if raw in _LITERALS:
+        return _LITERALS[raw]
+    return int(raw)
+
+
+def typed_value(attribute: Attribute, op: str, node: ast.CompValue, error=InvalidFilter):
+    """RFC 7644 §3.4.2.2: the comparison value converted to the attribute's type, or `error`."""
+    value = literal(node)
+    kind = attribute.type
+    if op in ORDER_OPS and kind in ("boolean", "binary"):
+        raise error(f"The operator '{op}' is not supported for {kind} attribute '{attribute.name}'.")
+    if op in SUBSTRING_OPS and kind not in ("string", "reference", "binary"):
+        raise error(f"The operator '{op}' is not supported for {kind} attribute '{attribute.name}'.")
+    if value is None:
+        if op not in ("eq", "ne"):
+            raise error(f"null can only be compared with 'eq' or 'ne' (attribute '{attribute.name}').")
+        return None
+    return _convert(attribute, value, error)
+
+
+def _convert(attribute: Attribute, value, error):
+    kind = attribute.type
+    if kind == "boolean":
+        if isinstance(value, bool):
+            return value
+        # Entra and Okta send booleans as strings elsewhere; "true"/"false" in any case is accepted.
+        if isinstance(value, str) and value.lower() in ("true", "false"):
+            return value.lower() == "true"
+    elif kind in ("string", "reference", "binary"):
+        if isinstance(value, str):
+            return str(value)
+    elif kind == "dateTime":
+        if isinstance(value, str):
+            parsed = parse_datetime(value)
+            if parsed is not None:
+                return parsed
+    elif kind == "integer":
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+        if isinstance(value, str) and re.fullmatch(r"-?\d+", value):
+            return int(value)
+    elif kind == "decimal":
+        if isinstance(value, (int, str)) and not isinstance(value, bool):
+            try:
+                return Decimal(str(value))
+            except InvalidOperation:
+                pass
+    raise error(f"The value {json.dumps(value)} is not a valid {kind} for attribute '{attribute.name}'.")
+
+
+def parse_datetime(text: str) -> datetime | None:
+    """An xsd:dateTime (RFC 7643 §2.3.5) as naive UTC, or None when it is not one."""
+    candidate = text.strip()
+    if candidate.endswith(("Z", "z")):
+        candidate = candidate[:-1] + "+00:00"
+    try:
+        parsed = datetime.fromisoformat(candidate)
+    except ValueError:
+        return None
+    if "T" not in text.upper():
+        return None
+    if parsed.tzinfo is not None:
+        parsed = parsed.astimezone(timezone.utc).replace(tzinfo=None)
+    return parsed
+
+
+def walk(node):
+    """Every AST node under `node` (depth first), for checks over the whole filter."""
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        yield current
+        stack.extend(_children(current))

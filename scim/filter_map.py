@@ -1,0 +1,135 @@
+"""The filter map: how a resource type's attributes are found in its tables (data, not code).
+
+A ResourceType's `filter_map` is a dict keyed by attribute path (any case, as scim.paths
+spells them: "userName", "name.givenName", "meta.created",
+"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager.value"). Each value is:
+
+- `Column(expr, lowered=False)`: a single-valued attribute held in a peewee column or any
+  expression over the resource's row (a scalar subquery works, e.g. the manager's public id).
+  The SCIM type and caseExact come from the attribute table. `lowered=True` says the column
+  already holds lower-cased text, so a caseExact=false comparison lower-cases only the value.
+- `Column` for a sub-attribute of a multi-valued attribute ("emails.value", "emails.type"):
+  the resource holds at most one value, in its own row (an Ally user's one email). Filters,
+  value paths included, then compare on the row; no child table is needed.
+- `Child(source, link, columns, scope=None)`: a multi-valued attribute held in rows of a
+  child table (emails in a values table, members in a membership table). `source` is the child
+  peewee Model, or a zero-argument callable returning a SELECT over it (for joins; alias a
+  table that the outer query also uses). `link` correlates a child row with the outer row
+  (`Value.user == User.id`), `scope` narrows the rows (`Value.kind == "emails"`), `columns` maps
+  sub-attribute names to `Column`s ("value" for a multi-valued simple attribute). Filters
+  become a correlated EXISTS subquery.
+
+A complex attribute compared directly means its `value` sub-attribute (`members eq "u"`,
+`manager eq "y"`): map "members" as a Child with a "value" column and the manager as
+"...:manager.value". Unmapped attributes cannot be filtered or sorted on (400).
+
+    filter_map = {
+        "id": Column(User.public_id),
+        "userName": Column(User.user_name_key, lowered=True),
+        "meta.created": Column(User.created), "meta.lastModified": Column(User.updated),
+        "emails": Child(UserValue, UserValue.user == User.id, scope=UserValue.kind == "emails",
+                        columns={"value": Column(UserValue.value), "type": Column(UserValue.type),
+                                 "primary": Column(UserValue.primary)}),
+    }
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from peewee import SQL, Model
+
+from scim import paths
+from scim.errors import InvalidPath, ScimError
+from scim.resources import ResourceType
+
+
+@dataclass(frozen=True)
+class Column:
+    """A single-valued attribute (or a sub-attribute of a Child) held in a column/expression."""
+
+    expr: Any
+    lowered: bool = False
+
+
+@dataclass(frozen=True)
+class Child:
+    """A multi-valued attribute held in rows of a child table, filtered with EXISTS."""
+
+    source: Any
+    link: Any
+    columns: dict = field(default_factory=dict)
+    scope: Any = None
+
+    def select(self):
+        """A SELECT over the child rows of the outer row (before the filter's condition)."""
+        if isinstance(self.source, type) and issubclass(self.source, Model):
+            query = self.source.select(SQL("1"))
+        else:
+            query = self.source()
+        condition = self.link if self.scope is None else (self.link & self.scope)
+        return query.where(condition)
+
+
+@dataclass(frozen=True)
+class Entry:
+    """A resolved map entry: the path and where its values are."""
+
+    path: paths.AttrPath
+    column: Column | None = None
+    child: Child | None = None
+    sub_columns: dict = field(default_factory=dict)
+
+
+def compiled(rt: ResourceType) -> dict[str, Entry]:
+    """The resource type's filter map resolved against its attribute table (cached); a key
+    that names no attribute is a programming error, reported at registration."""
+    if "entries" not in rt.compiled:
+        rt.compiled["entries"] = {
+            _resolved_key(rt, key): _entry(rt, key, spec) for key, spec in rt.filter_map.items()
+        }
+    return rt.compiled["entries"]
+
+
+def lookup(rt: ResourceType, path: paths.AttrPath) -> Entry | None:
+    return compiled(rt).get(path.key.lower())
+
+
+def _resolved_key(rt: ResourceType, key: str) -> str:
+    return _parse(rt, key).key.lower()
+
+
+def _parse(rt: ResourceType, key: str) -> paths.AttrPath:
+    try:
+        return paths.parse(key, rt, error=InvalidPath, allow_filter=False)
+    except ScimError as exc:
+        raise ValueError(f"filter map of {rt.name}: {exc.detail}") from None
+
+
+def _entry(rt: ResourceType, key: str, spec) -> Entry:
+    path = _parse(rt, key)
+    if isinstance(spec, Column):
+        if path.attribute.multi_valued and path.sub_attribute is None:
+            raise ValueError(f"filter map of {rt.name}: '{key}' is multi-valued; map it with Child "
+                             f"or map its sub-attributes ('{key}.value') to the resource's columns")
+        return Entry(path, column=spec)
+    if isinstance(spec, Child):
+        if not path.attribute.multi_valued or path.sub_attribute is not None:
+            raise ValueError(f"filter map of {rt.name}: Child needs a multi-valued attribute, not '{key}'")
+        return Entry(path, child=spec, sub_columns=_sub_columns(rt, path, spec))
+    raise ValueError(f"filter map of {rt.name}: '{key}' must map to a Column or a Child")
+
+
+def _sub_columns(rt: ResourceType, path: paths.AttrPath, child: Child) -> dict:
+    out = {}
+    for name, column in child.columns.items():
+        if path.attribute.is_complex:
+            sub = path.attribute.sub(name)
+            if sub is None:
+                raise ValueError(f"filter map of {rt.name}: '{path.attribute.name}' has no sub-attribute '{name}'")
+            out[sub.name.lower()] = (sub, column)
+        elif name.lower() == "value":
+            out["value"] = (path.attribute, column)
+        else:
+            raise ValueError(f"filter map of {rt.name}: '{path.attribute.name}' is simple; map only 'value'")
+    return out
