@@ -1,11 +1,9 @@
-"""Shared test helpers: a small SCIM client over Flask's test client, the SCIM error
-assertion (status, scimType and detail) and fixture-file loading."""
+"""Shared test helpers: a small SCIM client over Flask's test client and the SCIM error
+assertion (status, scimType and detail). Fixture files load through tests/idp_fixtures.py."""
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
-FIXTURES = Path(__file__).resolve().parent / "fixtures"
 SCIM_JSON = "application/scim+json"
 
 
@@ -66,7 +64,3 @@ def assert_scim_error(response, status, scim_type=None, detail=None):
     if detail is not None:
         assert detail in body["detail"], body["detail"]
     return body
-
-
-def load_fixture(name: str):
-    return json.loads((FIXTURES / name).read_text())

@@ -3,8 +3,11 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from tests.scim import testapp
-from tests.helpers import assert_scim_error, load_fixture
+from tests import idp_fixtures as fx
+from tests.helpers import assert_scim_error
 
 BULK = "urn:ietf:params:scim:api:messages:2.0:BulkRequest"
 USER = "urn:ietf:params:scim:schemas:core:2.0:User"
@@ -14,9 +17,14 @@ def bulk(api, *operations, **extra):
     return api.post("/Bulk", {"schemas": [BULK], "Operations": list(operations), **extra})
 
 
-def test_group_created_before_its_member_resolves_bulk_id(api):
-    """RFC 7644 §3.7.2: "bulkId" references are resolved whatever the order of operations."""
-    response = api.post("/Bulk", load_fixture("rfc/rfc7644-3.7.2-bulk-request_users_and_group.json"))
+@pytest.mark.parametrize("reverse", [False, True])
+def test_bulk_id_references_resolve_in_any_order(api, reverse):
+    """RFC 7644 §3.7.2: "bulkId" references are resolved whatever the order of operations
+    (the RFC's request, and the same with the group first)."""
+    request = fx.load_rfc_example("rfc7644-3.7.2-bulk-request")["body"]
+    if reverse:
+        request["Operations"].reverse()
+    response = api.post("/Bulk", request)
     body = response.get_json()
     assert response.status_code == 200 and body["schemas"] == ["urn:ietf:params:scim:api:messages:2.0:BulkResponse"]
     user_result, group_result = body["Operations"]
@@ -30,7 +38,7 @@ def test_group_created_before_its_member_resolves_bulk_id(api):
 
 def test_circular_references_are_409(api):
     """RFC 7644 §3.7.1: circular bulkId references cannot be resolved."""
-    body = api.post("/Bulk", load_fixture("rfc/rfc7644-3.7.3-bulk-request_circular.json")).get_json()
+    body = api.post("/Bulk", fx.load_rfc_example("rfc7644-3.7.1-bulk-circular_request")["body"]).get_json()
     statuses = [(op["status"], op["response"]["detail"]) for op in body["Operations"]]
     assert statuses[0] == ("409", "bulkId 'ytrewq' is part of a circular reference between operations.")
     assert statuses[1][0] == "400" and "refers to an operation that failed" in statuses[1][1]

@@ -103,12 +103,14 @@ def test_search_endpoints(api, users):
 
 
 def test_listing_reads_no_row_at_a_time(api, scim_db, users):
-    """One COUNT and one SELECT per page, however many users; groups load all members of the
-    page in one more query, and none when members are excluded."""
+    """One COUNT and one SELECT per page, however many rows; users' groups and groups' members
+    are loaded for the whole page in one more query, and not at all when excluded."""
     for n in range(4):
         api.create_group(f"team {n}", members=users[:3])
-    with assert_query_count(2):
+    with assert_query_count(3):
         assert page(api, "count=100")["itemsPerPage"] == 6
+    with assert_query_count(2):
+        assert page(api, "count=100&excludedAttributes=groups")["itemsPerPage"] == 6
     with assert_query_count(3):
         assert len(api.get("/Groups").get_json()["Resources"]) == 4
     with assert_query_count(2):

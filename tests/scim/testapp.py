@@ -135,7 +135,11 @@ PERSON_FILTER_MAP = {
 
 
 class PersonBackend:
-    """Users: the SCIM document is kept whole; filterable attributes are copied to columns."""
+    """Users: the SCIM document is kept whole; filterable attributes are copied to columns;
+    the read-only `groups` comes from the membership table (one query per page)."""
+
+    def __init__(self, base_url: str):
+        self.base_url = base_url
 
     def create(self, attributes, *, projection):
         if Person.select().where(Person.user_name_key == attributes["userName"].lower()).exists():
@@ -144,12 +148,12 @@ class PersonBackend:
         with Person._meta.database.atomic():
             person = Person.create(public_id=str(uuid.uuid4()), created=stamp, updated=stamp, **_columns(attributes))
             _write_values(person, attributes)
-        return _person_record(person)
+        return self._records([person], projection)[0]
 
     def get(self, resource_id, *, projection):
         if resource_id == "explode":
             raise RuntimeError("database password is hunter2")
-        return _person_record(_person(resource_id))
+        return self._records([_person(resource_id)], projection)[0]
 
     def list(self, query):
         rows = Person.select()
@@ -157,7 +161,7 @@ class PersonBackend:
             rows = rows.where(query.where)
         total = rows.count()
         page = list(rows.order_by(*query.order_by).offset(query.offset).limit(query.limit)) if query.limit else []
-        return ListResult(total, [_person_record(p) for p in page])
+        return ListResult(total, self._records(page, query.projection))
 
     def replace(self, resource_id, replacement, *, expected_version, projection):
         with Person._meta.database.atomic():
@@ -165,19 +169,19 @@ class PersonBackend:
             current = json.loads(person.document)
             new = replacement.resolve(current)
             keep = {k: v for k, v in current.items() if k == "password" and "password" not in new}
-            return self._store(person, {**new, **keep}, expected_version)
+            return self._store(person, {**new, **keep}, expected_version, projection)
 
     def patch(self, resource_id, patch, *, expected_version, projection):
         with Person._meta.database.atomic():
             person = _person(resource_id)
-            return self._store(person, patch.apply(json.loads(person.document)), expected_version)
+            return self._store(person, patch.apply(json.loads(person.document)), expected_version, projection)
 
     def delete(self, resource_id, *, expected_version):
         person = _person(resource_id)
         _check_version(person.version, expected_version)
         person.delete_instance()
 
-    def _store(self, person, attributes, expected_version):
+    def _store(self, person, attributes, expected_version, projection):
         _check_version(person.version, expected_version)
         clash = Person.select().where((Person.user_name_key == attributes["userName"].lower()) & (Person.id != person.id))
         if clash.exists():
@@ -188,7 +192,22 @@ class PersonBackend:
             raise PreconditionFailed()
         PersonValue.delete().where(PersonValue.person == person).execute()
         _write_values(person, attributes)
-        return _person_record(Person.get_by_id(person.id))
+        return self._records([Person.get_by_id(person.id)], projection)[0]
+
+    def _records(self, persons, projection):
+        groups = self._groups_of(persons) if projection.wants("groups") else {}
+        return [_person_record(p, groups.get(p.id)) for p in persons]
+
+    def _groups_of(self, persons) -> dict:
+        out = {}
+        if not persons:
+            return out
+        rows = (TeamMember.select(TeamMember.person, Team.public_id, Team.display_name).join(Team)
+                .where(TeamMember.person.in_([p.id for p in persons])).order_by(TeamMember.id).tuples())
+        for person_id, public_id, name in rows:
+            out.setdefault(person_id, []).append(
+                {"value": public_id, "$ref": f"{self.base_url}/Groups/{public_id}", "display": name, "type": "direct"})
+        return out
 
 
 def _check_version(current: int, expected: str | None) -> None:
@@ -229,8 +248,10 @@ def _write_values(person: Person, attributes: dict) -> None:
         PersonValue.insert_many(rows).execute()
 
 
-def _person_record(person: Person) -> ResourceRecord:
+def _person_record(person: Person, groups=None) -> ResourceRecord:
     attributes = json.loads(person.document)
+    if groups:
+        attributes["groups"] = groups
     attributes[ALLY_USER_URN] = {**attributes.get(ALLY_USER_URN, {}), "status": "active"}
     return ResourceRecord(person.public_id, str(person.version), person.created, person.updated, attributes)
 
@@ -261,7 +282,7 @@ def make_app(database, *, base_url="https://scim.test/scim/v2", max_body=4096, *
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = max_body
     users = ResourceType(
-        name="User", endpoint="/Users", schema=USER, backend=PersonBackend(),
+        name="User", endpoint="/Users", schema=USER, backend=PersonBackend(base_url),
         extensions=(Extension(ENTERPRISE_USER), Extension(ALLY_USER)),
         filter_map=PERSON_FILTER_MAP, default_order=(Person.id,), description="User Account")
     groups = ResourceType(
