@@ -53,9 +53,7 @@ def handle_create(ctx: Context, rt: ResourceType, body: dict, args=None) -> Scim
     attributes = validation.load_resource(rt, dialects.normalise_resource(rt, body))
     shown = _projection(rt, args)
     record = rt.backend.create(attributes, projection=shown)
-    response = _resource_response(ctx, rt, record, shown, status=201)
-    response.headers["Location"] = location(ctx, rt, record.id)
-    return response
+    return _resource_response(ctx, rt, record, shown, status=201)
 
 
 def handle_get(ctx: Context, rt: ResourceType, resource_id: str, args=None,
@@ -152,8 +150,9 @@ def _projection(rt: ResourceType, args, default_excluded=()) -> projection.Proje
 
 
 def _resource_response(ctx: Context, rt: ResourceType, record: ResourceRecord, shown, status: int = 200) -> ScimResponse:
+    """RFC 7644 §3.3, §3.4.1: the resource with its ETag and Location headers."""
     document = render(ctx, rt, record, shown)
-    return ScimResponse(status, document, {"ETag": etag.etag(record.version)})
+    return ScimResponse(status, document, {"ETag": etag.etag(record.version), "Location": location(ctx, rt, record.id)})
 
 
 def render(ctx: Context, rt: ResourceType, record: ResourceRecord, shown: projection.Projection) -> dict:
