@@ -7,6 +7,19 @@ Knows nothing about Ally; it calls one backend per resource type (scim.backend.R
 Every response under the prefix is SCIM: resources as application/scim+json, errors as SCIM
 error documents, including unknown routes (404), wrong methods (405), oversized bodies (413)
 and unexpected failures (500 with a fixed detail and a request id; the cause is logged).
+Call it before connector.http_errors.init_app, which then keeps the app-level 404/405/413
+handlers registered here for /scim/v2 paths only.
+
+Implementing a resource type (tests/scim/testapp.py and testgroups.py are complete examples):
+- scim.resources.ResourceType(name, endpoint, schema, backend, filter_map, extensions,
+  default_order, heavy_attributes): schemas from scim.core_schemas or your own
+  scim.schemas.Schema/Attribute; filter_map as data (scim.filter_map: Column, Child).
+- backend: scim.backend.ResourceBackend (create/get/list/replace/patch/delete). It gets
+  canonical attribute dicts, a ListQuery (AND its `where` with the tenant scope), a
+  Replacement (`resolve(current)`) or a Patch (`apply(current)`, or `split("members")` for
+  id sets, see scim.patch_members), `expected_version` for compare-and-set, and a Projection
+  (`wants(name)`); it returns ResourceRecords and raises scim.errors exceptions.
+- /Bulk and any other caller reuse scim.handlers.handle_* with `context(app)`.
 """
 from __future__ import annotations
 
