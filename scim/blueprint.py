@@ -24,11 +24,14 @@ def make_blueprint(ctx: handlers.Context, prefix: str, before_request=None) -> B
         bp.before_request(before_request)
     for rt in ctx.resource_types:
         _add_resource_routes(bp, ctx, rt)
-    bp.add_url_rule("/.search", "root_search", lambda: respond(handlers.handle_search(ctx, None, read_json_body(request))),
-                    methods=["POST"])
+    bp.add_url_rule("/.search", "root_search", lambda: _root_search(ctx), methods=["POST"])
     bp.add_url_rule("/Bulk", "bulk", lambda: _bulk(ctx), methods=["POST"])
     _add_discovery_routes(bp, ctx)
     return bp
+
+
+def _root_search(ctx: handlers.Context) -> Response:
+    return respond(handlers.handle_search(ctx, None, read_json_body(request)))
 
 
 def _bulk(ctx: handlers.Context) -> Response:
@@ -45,7 +48,8 @@ def _add_resource_routes(bp: Blueprint, ctx: handlers.Context, rt) -> None:
     def resource(resource_id: str):
         method = request.method
         if method == "GET":
-            return respond(handlers.handle_get(ctx, rt, resource_id, request.args, request.headers.get("If-None-Match")))
+            if_none_match = request.headers.get("If-None-Match")
+            return respond(handlers.handle_get(ctx, rt, resource_id, request.args, if_none_match))
         if method == "DELETE":
             return respond(handlers.handle_delete(ctx, rt, resource_id, request.headers.get("If-Match")))
         body = read_json_body(request)
@@ -63,17 +67,21 @@ def _add_resource_routes(bp: Blueprint, ctx: handlers.Context, rt) -> None:
 def _add_discovery_routes(bp: Blueprint, ctx: handlers.Context) -> None:
     config, types = ctx.config, ctx.resource_types
 
-    def listed(documents):
-        return respond(handlers.ScimResponse(200, listing.list_response(documents, len(documents), 1)))
+    def one(document):
+        return respond(handlers.ScimResponse(200, document))
 
-    bp.add_url_rule("/ServiceProviderConfig", "service_provider_config",
-                    _no_filter(lambda: respond(handlers.ScimResponse(200, discovery.service_provider_config(config)))))
-    bp.add_url_rule("/ResourceTypes", "resource_types", _no_filter(lambda: listed(discovery.resource_types(types, config))))
-    bp.add_url_rule("/ResourceTypes/<type_id>", "resource_type",
-                    _no_filter(lambda type_id: respond(handlers.ScimResponse(200, discovery.resource_type(types, type_id, config)))))
-    bp.add_url_rule("/Schemas", "schemas", _no_filter(lambda: listed(discovery.schemas(types, config))))
-    bp.add_url_rule("/Schemas/<path:schema_id>", "schema",
-                    _no_filter(lambda schema_id: respond(handlers.ScimResponse(200, discovery.schema(types, schema_id, config)))))
+    def listed(documents):
+        return one(listing.list_response(documents, len(documents), 1))
+
+    routes = {
+        "/ServiceProviderConfig": lambda: one(discovery.service_provider_config(config)),
+        "/ResourceTypes": lambda: listed(discovery.resource_types(types, config)),
+        "/ResourceTypes/<type_id>": lambda type_id: one(discovery.resource_type(types, type_id, config)),
+        "/Schemas": lambda: listed(discovery.schemas(types, config)),
+        "/Schemas/<path:schema_id>": lambda schema_id: one(discovery.schema(types, schema_id, config)),
+    }
+    for rule, view in routes.items():
+        bp.add_url_rule(rule, "discovery" + rule.replace("/", "_"), _no_filter(view))
 
 
 def _no_filter(view):

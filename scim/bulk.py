@@ -32,7 +32,8 @@ _REFERENCE = re.compile(r"^bulkId:(.+)$")
 def check_payload_size(size: int | None, ctx: handlers.Context) -> None:
     """RFC 7644 §3.7.4: a body over maxPayloadSize is refused with 413 before parsing."""
     if size is not None and size > ctx.config.bulk_max_payload_bytes:
-        raise PayloadTooLarge(f"The size of the bulk operation exceeds the maxPayloadSize ({ctx.config.bulk_max_payload_bytes}).")
+        limit = ctx.config.bulk_max_payload_bytes
+        raise PayloadTooLarge(f"The size of the bulk operation exceeds the maxPayloadSize ({limit}).")
 
 
 def handle_bulk(ctx: handlers.Context, body: dict) -> handlers.ScimResponse:
@@ -62,9 +63,13 @@ def _parse(ctx: handlers.Context, body: dict):
     if len(operations) > ctx.config.bulk_max_operations:
         raise PayloadTooLarge(f"The number of operations exceeds the maxOperations ({ctx.config.bulk_max_operations}).")
     fail_on_errors = body.get("failOnErrors")
-    if fail_on_errors is not None and (not isinstance(fail_on_errors, int) or isinstance(fail_on_errors, bool) or fail_on_errors < 1):
+    if fail_on_errors is not None and not _positive_integer(fail_on_errors):
         raise InvalidValue("'failOnErrors' must be a positive integer.")
     return [op if isinstance(op, dict) else {"invalid": op} for op in operations], fail_on_errors
+
+
+def _positive_integer(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 1
 
 
 def _next_ready(pending: list, created: dict, failed: set):

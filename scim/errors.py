@@ -30,7 +30,8 @@ class InvalidFilter(ScimError):
     is not supported."""
 
     scim_type = "invalidFilter"
-    detail = "The specified filter syntax was invalid, or the specified attribute and filter comparison combination is not supported."
+    detail = ("The specified filter syntax was invalid, or the specified attribute and filter comparison "
+              "combination is not supported.")
 
 
 class TooMany(ScimError):
@@ -81,7 +82,8 @@ class InvalidValue(ScimError):
     with the operation or the attribute type."""
 
     scim_type = "invalidValue"
-    detail = "A required value was missing, or the value specified was not compatible with the operation or attribute type."
+    detail = ("A required value was missing, or the value specified was not compatible with the operation "
+              "or attribute type.")
 
 
 class InvalidVersion(ScimError):

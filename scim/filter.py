@@ -229,5 +229,6 @@ class _Match(ColumnBase):
         else:
             escaped = self.value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
             pattern = self._PATTERNS[self.op].format("%", escaped)
-            parts = (self.lhs, SQL("LIKE"), Value(pattern, converter=False), SQL("ESCAPE"), Value("\\", converter=False))
+            parts = (self.lhs, SQL("LIKE"), Value(pattern, converter=False),
+                     SQL("ESCAPE"), Value("\\", converter=False))
         return ctx.sql(NodeList(parts, parens=True))

@@ -83,7 +83,8 @@ def _where(text: str) -> str:
         list(SCIMLexer().tokenize(text))
     except ValueError as exc:
         return str(exc)
-    return "it does not follow the filter grammar of RFC 7644 §3.4.2.2 (check the operators, quotes, brackets and parentheses)"
+    return ("it does not follow the filter grammar of RFC 7644 §3.4.2.2 "
+            "(check the operators, quotes, brackets and parentheses)")
 
 
 def op_name(node: ast.AttrExpr) -> str:

@@ -149,7 +149,8 @@ def _projection(rt: ResourceType, args, default_excluded=()) -> projection.Proje
                                   default_excluded=default_excluded)
 
 
-def _resource_response(ctx: Context, rt: ResourceType, record: ResourceRecord, shown, status: int = 200) -> ScimResponse:
+def _resource_response(ctx: Context, rt: ResourceType, record: ResourceRecord, shown,
+                       status: int = 200) -> ScimResponse:
     """RFC 7644 §3.3, §3.4.1: the resource with its ETag and Location headers."""
     document = render(ctx, rt, record, shown)
     return ScimResponse(status, document, {"ETag": etag.etag(record.version), "Location": location(ctx, rt, record.id)})

@@ -50,7 +50,8 @@ def parse_json_object(raw: bytes | str) -> dict:
     try:
         value = json.loads(text, parse_constant=_refuse_constant)
     except json.JSONDecodeError as exc:
-        raise InvalidSyntax(f"The request body is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}.") from None
+        where = f"line {exc.lineno} column {exc.colno}"
+        raise InvalidSyntax(f"The request body is not valid JSON: {exc.msg} at {where}.") from None
     except RecursionError:
         raise InvalidSyntax(f"The request body is nested deeper than {MAX_DEPTH} levels.") from None
     if not isinstance(value, dict):

@@ -131,7 +131,8 @@ META = Attribute(
     sub_attributes=(
         Attribute("resourceType", case_exact=True, mutability="readOnly", description="The name of the resource type."),
         Attribute("created", type="dateTime", mutability="readOnly", description="When the resource was added."),
-        Attribute("lastModified", type="dateTime", mutability="readOnly", description="When the resource was last changed."),
+        Attribute("lastModified", type="dateTime", mutability="readOnly",
+                  description="When the resource was last changed."),
         Attribute("location", type="reference", reference_types=("uri",), case_exact=True, mutability="readOnly",
                   description="The URI of the resource."),
         Attribute("version", case_exact=True, mutability="readOnly", description="The version (ETag) of the resource."),
