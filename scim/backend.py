@@ -58,8 +58,10 @@ class ListResult:
 class Replacement:
     """A PUT's new attributes (RFC 7644 §3.5.1). Call `resolve(current_attributes)` inside the
     write transaction: it enforces immutability against the stored values and returns the
-    attribute dict to store. readOnly attributes are not in it (keep the stored ones);
-    writeOnly attributes (password) absent from it should be left as they are."""
+    attribute dict to store (`current_attributes` needs only the immutable attributes, so a
+    group's members need not be loaded). readOnly attributes are not in it (keep the stored
+    ones); writeOnly attributes (password) absent from it should be left as they are; every
+    other attribute absent from it is cleared (PUT replaces the resource)."""
 
     resource_type: ResourceType
     attributes: dict

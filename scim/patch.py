@@ -56,7 +56,8 @@ class Patch:
         return cls(rt, tuple(op for op in (_parse_operation(rt, item) for item in operations) if op))
 
     def apply(self, attributes: dict) -> dict:
-        """The resource's attribute dict after every operation (the input is not changed)."""
+        """The resource's attribute dict after every operation (the input is not changed).
+        `attributes` must hold every attribute the operations touch and the required ones."""
         document = copy.deepcopy(attributes)
         for operation in self.operations:
             OPERATIONS[operation.op](document, operation)
