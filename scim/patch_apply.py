@@ -140,11 +140,13 @@ def _set_in_matches(document: dict, path: AttrPath, value, create: bool) -> None
         selected = [_new_value_from_filter(path)]
         current.append(selected[0])
     for item in selected:
-        if path.sub_attribute is None:
-            item.clear()
-            item.update(value)
-        else:
+        if path.sub_attribute is not None:
             item[path.sub_attribute.name] = value
+        elif create:
+            item.update(value)     # add merges into the selected value (or the one just made)
+        else:
+            item.clear()           # replace puts the new value in place of the selected one
+            item.update(value)
 
 
 def _matching(path: AttrPath, current) -> list:

@@ -281,3 +281,14 @@ def test_any_patch_is_applied_or_refused_never_500(api, bjensen, operations):
     """Whatever the operations, the answer is 200 or a 4xx SCIM error, never a 500."""
     response = api.ops(f"/Users/{bjensen}", *operations)
     assert response.status_code in (200, 400, 409), response.get_json()
+
+
+def test_add_through_a_value_filter_merges_or_creates(api, bjensen):
+    """`add` with a value filter and no sub-attribute merges into the matching value, or creates
+    it from the filter's terms; `replace` swaps the matching value whole."""
+    response = api.ops(f"/Users/{bjensen}", {"op": "add", "path": 'phoneNumbers[type eq "fax"]', "value": {"value": "555-0100"}})
+    assert {"type": "fax", "value": "555-0100"} in response.get_json()["phoneNumbers"]
+    response = api.ops(f"/Users/{bjensen}", {"op": "add", "path": 'phoneNumbers[type eq "fax"]', "value": {"display": "Fax"}})
+    assert {"type": "fax", "value": "555-0100", "display": "Fax"} in response.get_json()["phoneNumbers"]
+    response = api.ops(f"/Users/{bjensen}", {"op": "replace", "path": 'phoneNumbers[type eq "fax"]', "value": {"value": "555-0199"}})
+    assert {"value": "555-0199"} in response.get_json()["phoneNumbers"]
