@@ -50,8 +50,6 @@ def init_app(app: Flask, *, resource_types: list[ResourceType], config: ScimConf
     app.extensions["scim"] = ctx
     blueprint = make_blueprint(ctx, prefix, before_request)
     blueprint.register_error_handler(ScimError, error_response)
-    blueprint.register_error_handler(HTTPException, _http_error)
-    blueprint.register_error_handler(Exception, _unexpected)
     _register_app_handlers(app, prefix)
     app.register_blueprint(blueprint)
     return ctx
@@ -63,16 +61,26 @@ def context(app: Flask) -> Context:
 
 
 def _register_app_handlers(app: Flask, prefix: str) -> None:
-    """Routing failures never reach blueprint handlers: 404/405/413 under the prefix are made
-    SCIM documents here; other paths keep Flask's default answers."""
+    """App-level handlers, answering only under the prefix: routing failures (404/405) never
+    reach blueprint handlers, and an app-level handler of a specific exception class (oauth's
+    Refusal) must keep winning over the generic 500 here, which a blueprint handler of
+    Exception would not allow. Other paths keep the app's or Flask's own answers."""
 
-    def under_prefix_http(error: HTTPException):
-        if request.path == prefix or request.path.startswith(prefix + "/"):
-            return _http_error(error)
-        return error
+    def under_prefix() -> bool:
+        return request.path == prefix or request.path.startswith(prefix + "/")
+
+    def http_error(error: HTTPException):
+        return _http_error(error) if under_prefix() else error
+
+    def unexpected(error: Exception):
+        if not under_prefix():
+            raise error
+        return _unexpected(error)
 
     for code in (404, 405, 413):
-        app.register_error_handler(code, under_prefix_http)
+        app.register_error_handler(code, http_error)
+    app.register_error_handler(HTTPException, http_error)
+    app.register_error_handler(Exception, unexpected)
 
 
 def _http_error(error: HTTPException):
@@ -85,7 +93,8 @@ def _http_error(error: HTTPException):
         return error_response(scim_error)
     if error.code == 413:
         return error_response(PayloadTooLarge(f"The request body is larger than {request.max_content_length} bytes."))
-    scim_error = ScimError(error.description or "The request was not valid.")
+    headers = {name: value for name, value in error.get_headers() if name.lower() != "content-type"}
+    scim_error = ScimError(error.description or "The request was not valid.", headers=headers)
     scim_error.status = error.code or 400
     return error_response(scim_error)
 
@@ -93,5 +102,5 @@ def _http_error(error: HTTPException):
 def _unexpected(error: Exception):
     """RFC 7644 §3.12 500: fixed detail plus request id to the client, the cause to the log."""
     request_id = getattr(g, "request_id", None) or uuid.uuid4().hex
-    log.exception("unexpected error in %s %s (request id %s)", request.method, request.path, request_id)
+    log.error("unexpected error in %s %s (request id %s)", request.method, request.path, request_id, exc_info=error)
     return error_response(InternalError(request_id))

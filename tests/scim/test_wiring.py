@@ -4,7 +4,8 @@ http_errors.init_app, as in connector.create_app."""
 from __future__ import annotations
 
 import pytest
-from flask import Flask
+from flask import Flask, request
+from werkzeug.exceptions import TooManyRequests
 
 import scim
 from connector import http_errors, request_log
@@ -57,3 +58,40 @@ def test_a_wrong_filter_map_fails_at_registration(filter_map, message):
     with pytest.raises(ValueError) as raised:
         scim.init_app(Flask(__name__), resource_types=[users], config=ScimConfig(base_url="https://x/scim/v2"))
     assert str(raised.value).startswith(message)
+
+
+def test_app_handlers_of_specific_errors_keep_winning_under_scim(scim_db):
+    """oauth answers its Refusal with its own app-level handler, also under /scim/v2."""
+
+    class Refused(Exception):
+        pass
+
+    app = testapp.make_app(scim_db)
+
+    @app.before_request
+    def refuse():
+        if request.path.startswith("/scim/v2/Users"):
+            raise Refused()
+
+    app.register_error_handler(Refused, lambda error: ({"refused": True}, 401))
+    response = app.test_client().get("/scim/v2/Users")
+    assert (response.status_code, response.get_json()) == (401, {"refused": True})
+
+
+def test_http_errors_from_hooks_become_scim_documents_with_their_headers(scim_db):
+    app = testapp.make_app(scim_db)
+
+    @app.before_request
+    def slow_down():
+        raise TooManyRequests("Too many requests; retry later.", retry_after=30)
+
+    response = app.test_client().get("/scim/v2/Users")
+    assert_scim_error(response, 429, None, "Too many requests; retry later.")
+    assert response.headers["Retry-After"] == "30"
+
+
+def test_other_paths_keep_flask_behaviour(scim_db):
+    app = testapp.make_app(scim_db)
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+    response = app.test_client().get("/not-scim/boom")
+    assert response.status_code == 500 and response.mimetype == "text/html"
