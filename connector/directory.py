@@ -176,21 +176,32 @@ def resend_invitation(user):
         return invitations.issue(user, user.organisation)
 
 
+def check_invitation(token: str):
+    """(Invitation, User) of a join link that accept_invitation would take, changing nothing
+    (the join page shows them before the user accepts); refused as accept_invitation refuses."""
+    invitation = invitations.usable(token)
+    return invitation, _invitee(invitation)
+
+
 def accept_invitation(token: str) -> User:
     """The invited user follows the join link: they become `active`. The link works once and
     expires; suspended or deleted users are refused."""
     with audit.acting_as("join-link", audit.current_request_id()), write_transaction():
-        invitation = invitations.redeem(token)
-        user = User.get_by_id(invitation.user_id)
-        if user.pending_deletion_at is not None:
-            raise InvalidInvitation(InvalidInvitation.UNKNOWN)
-        if user.status == "suspended":
-            raise AccountSuspended(user.id)
+        user = _invitee(invitations.redeem(token))
         if user.status == "invited":
             user.status, user.joined_at = "active", utcnow()
             touch(user)
             user.save()
             record("user.joined", user, {"status": ["invited", "active"]})
+    return user
+
+
+def _invitee(invitation) -> User:
+    user = User.get_by_id(invitation.user_id)
+    if user.pending_deletion_at is not None:
+        raise InvalidInvitation(InvalidInvitation.UNKNOWN)
+    if user.status == "suspended":
+        raise AccountSuspended(user.id)
     return user
 
 

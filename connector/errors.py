@@ -35,8 +35,10 @@ class AccountSuspended(Conflict):
     """Inviting (creating) a user whose userName or email belongs to a suspended user. Ally's
     answer: reactivate that account instead of inviting it again."""
 
+    TEXT = "This account has been suspended"
+
     def __init__(self, user_id: str):
-        super().__init__("This account has been suspended")
+        super().__init__(self.TEXT)
         self.user_id = user_id
 
 

@@ -54,8 +54,8 @@ def revoke_open(user) -> int:
             .execute())
 
 
-def redeem(token: str) -> Invitation:
-    """Mark the link used and return it; refused when unknown, revoked, used or expired."""
+def usable(token: str) -> Invitation:
+    """The link's invitation, unchanged; refused when unknown, revoked, used or expired."""
     invitation = Invitation.get_or_none(Invitation.token_hash == hash_token(token or ""))
     if invitation is None or invitation.revoked_at is not None:
         raise InvalidInvitation(InvalidInvitation.UNKNOWN)
@@ -63,6 +63,12 @@ def redeem(token: str) -> Invitation:
         raise InvalidInvitation(InvalidInvitation.USED)
     if invitation.expires_at <= utcnow():
         raise InvalidInvitation(InvalidInvitation.EXPIRED)
+    return invitation
+
+
+def redeem(token: str) -> Invitation:
+    """Mark the link used and return it; refused as `usable` refuses."""
+    invitation = usable(token)
     invitation.accepted_at = utcnow()
     invitation.save()
     return invitation

@@ -41,6 +41,11 @@ def team_rows(org) -> list[dict]:
              "managed_by_idp": team.managed_by_idp} for team in teams]
 
 
+def shown_name(user) -> str | None:
+    """The name Ally shows for a user: the display name, else given and family name."""
+    return user.display_name or " ".join(part for part in (user.given_name, user.family_name) if part) or None
+
+
 def _team_names_by_user(org, status: str | None) -> dict[str, list[str]]:
     query = (Membership.select(Membership.user, Team.name).join(Team).switch(Membership).join(User)
              .where(Team.organisation == org).order_by(Team.name_key))
@@ -57,7 +62,7 @@ def _user_row(user, teams: list[str]) -> dict:
         "id": user.id,
         "userName": user.user_name,
         "email": user.email,
-        "name": user.display_name or " ".join(p for p in (user.given_name, user.family_name) if p) or None,
+        "name": shown_name(user),
         "status": user.status,
         "admin": bool(user.admin),
         "is_admin": user.is_admin,
