@@ -9,6 +9,7 @@ from connector.commands import CliState, with_app
 from connector.commands.admin import admin_group
 from connector.commands.audit import audit_command
 from connector.commands.client import client_group
+from connector.commands.imports import import_command
 from connector.commands.mail import mail
 from connector.commands.objectives import objectives_group
 from connector.commands.org import org_group
@@ -92,6 +93,7 @@ cli.add_command(audit_command)
 cli.add_command(token_group)
 cli.add_command(client_group)
 cli.add_command(admin_group)
+cli.add_command(import_command)
 
 
 def main() -> None:
