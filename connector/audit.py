@@ -8,12 +8,10 @@ from __future__ import annotations
 from contextlib import contextmanager
 from contextvars import ContextVar
 
-from peewee import chunked
-
 from connector.clock import utcnow
+from connector.db import insert_rows
 from connector.models import AuditEvent
 
-BATCH_ROWS = 500  # rows per INSERT: well inside SQLite's and PostgreSQL's parameter limits
 _actor: ContextVar[str] = ContextVar("ally_audit_actor", default="system")
 _request_id: ContextVar[str | None] = ContextVar("ally_audit_request_id", default=None)
 
@@ -52,10 +50,8 @@ def record_many(action: str, *, organisation=None, target_type: str | None = Non
                 targets: list[tuple] = ()) -> None:
     """Append one event per (target_id, target_label, changes) in one statement: for changes
     that touch many targets at once, such as adding a thousand members to a team."""
-    rows = [_event(action, organisation, target_type, target_id, label, changes)
-            for target_id, label, changes in targets]
-    for batch in chunked(rows, BATCH_ROWS):
-        AuditEvent.insert_many(batch).execute()
+    insert_rows(AuditEvent, [_event(action, organisation, target_type, target_id, label, changes)
+                             for target_id, label, changes in targets])
 
 
 def _event(action, organisation, target_type, target_id, target_label, changes) -> dict:

@@ -19,15 +19,16 @@ from peewee import DatabaseError, chunked
 
 from connector import audit, autojoin, directory, invitations, managers, teams
 from connector.csv_format import LABELS, PERSONAL, Line, address_problem, read_sheet, split_addresses
-from connector.db import write_transaction
+from connector.db import refresh_statistics, write_transaction
 from connector.domains import email_domain
 from connector.errors import AllyError, InvalidValue, ManagerCycle
 from connector.limits import check_text
-from connector.models import User
+from connector.models import AuditEvent, Invitation, Membership, OutboxMessage, User, UserValue
 
 ACTOR = "csv-import"
 JOINS, INVITED = "joins", "invited"  # what create_user does: auto-join, or invite
 BATCH = 500  # users per transaction
+GROWING = (User, UserValue, Membership, Invitation, OutboxMessage, AuditEvent)  # the tables an import fills
 
 
 @dataclass
@@ -96,6 +97,8 @@ def apply_import(plan: Plan, *, progress=lambda steps: None, source: str | None 
         raise InvalidValue(f"the file has {len(plan.problems)} problem(s); nothing was imported")
     with audit.acting_as(ACTOR, audit.current_request_id()):
         created = _create_users(plan, progress)
+        if len(created) > BATCH:
+            refresh_statistics(*GROWING)
         _set_managers(plan, created, progress)
         counts = plan_counts(plan)
         audit.record("users.imported", organisation=plan.organisation, target_type="organisation",
@@ -150,11 +153,11 @@ def _drop_repeats(plan: Plan) -> None:
 def _check_users(plan: Plan) -> None:
     """The directory's rules for a new user: free address, outside-domains policy, field sizes."""
     org = plan.organisation
-    conflicts = directory.creation_conflicts(org, [invitee.email for invitee in plan.invitees])
-    for invitee in plan.invitees:
+    conflicts = directory.creation_conflicts(org, [(invitee.email, invitee.email) for invitee in plan.invitees])
+    for index, invitee in enumerate(plan.invitees):
         try:
-            if invitee.email in conflicts:
-                raise conflicts[invitee.email]
+            if index in conflicts:
+                raise conflicts[index]
             autojoin.check_outside_domain(org, invitee.email)
             check_text(User, invitee.attrs)
         except AllyError as exc:
@@ -246,14 +249,18 @@ def describe(plan: Plan, invitee: Invitee) -> str:
 
 def _create_users(plan: Plan, progress) -> dict[str, User]:
     created: dict[str, User] = {}
+    analysed_at = 0
     for batch in chunked(plan.invitees, BATCH):
+        if len(created) >= 2 * analysed_at + BATCH:  # the tables have grown a lot since the planner last looked
+            refresh_statistics(*GROWING)
+            analysed_at = len(created)
         with _interruption(plan, batch):
             with write_transaction():
-                for invitee in batch:
-                    created[invitee.key] = directory.create_user(
-                        plan.organisation, {"user_name": invitee.email, **invitee.attrs},
-                        values={"emails": [{"value": invitee.email, "type": "work", "primary": True}]},
-                        skip_invitation=plan.skip_invitations)
+                users = directory.create_users(plan.organisation, [
+                    ({"user_name": invitee.email, **invitee.attrs},
+                     {"emails": [{"value": invitee.email, "type": "work", "primary": True}]}) for invitee in batch],
+                    skip_invitation=plan.skip_invitations)
+                created.update((invitee.key, user) for invitee, user in zip(batch, users))
                 _add_memberships(batch, created)
         progress(len(batch))
     return created
@@ -272,10 +279,8 @@ def _set_managers(plan: Plan, created: dict[str, User], progress) -> None:
     managed = [invitee for invitee in plan.invitees if invitee.manager]
     for batch in chunked(managed, BATCH):
         with _interruption(plan, batch, users_created=True):
-            with write_transaction():
-                for invitee in batch:
-                    key = invitee.manager.lower()
-                    managers.set_manager(created[invitee.key], created.get(key) or plan.existing_managers[key])
+            managers.set_managers([(created[invitee.key], created.get(invitee.manager.lower())
+                                    or plan.existing_managers[invitee.manager.lower()]) for invitee in batch])
         progress(len(batch))
 
 

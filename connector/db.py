@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlparse
 
-from peewee import DatabaseProxy, OperationalError, PostgresqlDatabase, SqliteDatabase
+from peewee import DatabaseProxy, Entity, OperationalError, PostgresqlDatabase, SqliteDatabase, chunked
 from playhouse import db_url
 
 database = DatabaseProxy()
@@ -26,6 +26,7 @@ SQLITE_PRAGMAS = (
 )
 POOL_OPTIONS = {"max_connections": 32, "stale_timeout": 300, "timeout": 20}
 RETRY_ATTEMPTS = 5
+MAX_PARAMETERS = 10_000  # per statement: far inside SQLite's (32,766) and PostgreSQL's (65,535) limits
 _PG_RETRY_CODES = {"40001", "40P01"}  # serialization_failure, deadlock_detected
 
 
@@ -84,6 +85,45 @@ def write_transaction():
     else:
         with db.atomic() as txn:
             yield txn
+
+
+def insert_rows(model, rows: list[dict]) -> None:
+    """INSERT rows of `model` (dicts keyed by field name, all with the same keys; fields left
+    out get their defaults), many rows per statement. Each value goes through its field's
+    db_value, as in peewee's insert_many; but peewee builds a query node for every value, which
+    costs more than running the statement when thousands of rows go in (a bulk import), so the
+    statement text is built here once per batch."""
+    if not rows:
+        return
+    names = list(rows[0])
+    defaults = {name: value for name, value in
+                ((field.name, default) for field, default in model._meta.defaults.items()) if name not in names}
+    fields = [model._meta.fields[name] for name in [*names, *defaults]]
+    columns = ", ".join(_quoted(field.column_name) for field in fields)
+    group = "(" + ", ".join([database.get_sql_context().state.param or "?"] * len(fields)) + ")"
+    table = _quoted(model._meta.table_name)
+    for batch in chunked(rows, max(1, MAX_PARAMETERS // len(fields))):
+        values = [[row[name] for name in names] + [value() if callable(value) else value for value in defaults.values()]
+                  for row in batch]
+        parameters = [field.db_value(value) for row in values for field, value in zip(fields, row)]
+        database.execute_sql(f"INSERT INTO {table} ({columns}) VALUES {', '.join([group] * len(batch))}", parameters)
+
+
+def _quoted(name: str) -> str:
+    return database.get_sql_context().sql(Entity(name)).query()[0]
+
+
+def refresh_statistics(*models) -> None:
+    """After a bulk load, let the query planner see how big the tables have become (ANALYZE).
+    Without it a table that grew from empty within minutes still looks empty (PostgreSQL, until
+    autovacuum gets to it) or is guessed at (SQLite), and lookups of a few ids by primary key
+    turn into scans of a whole organisation's rows."""
+    names = [_quoted(model._meta.table_name) for model in models]
+    if is_postgres():
+        database.execute_sql("ANALYZE " + ", ".join(names))
+    else:
+        for name in names:
+            database.execute_sql(f"ANALYZE {name}")
 
 
 def retry_on_conflict(func):

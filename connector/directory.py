@@ -11,7 +11,7 @@ from peewee import IntegrityError, chunked, fn
 
 from connector import audit, autojoin, invitations, user_values
 from connector.clock import utcnow
-from connector.db import database, write_transaction
+from connector.db import database, insert_rows, write_transaction
 from connector.errors import AccountSuspended, AllyError, Conflict, DuplicateUser, InvalidInvitation, InvalidValue, \
     MissingUserName, NotFound, UnknownField
 from connector.limits import check_text
@@ -67,41 +67,62 @@ def create_user(org, attrs: dict, *, values: dict | None = None, managed_by_idp:
     """Invite or auto-join a user. A work-domain email joins as `active`; another is invited
     (with an email unless skipped) or refused by the outside-domains policy. active=False
     creates the user suspended, with no invitation."""
-    attrs, values = _checked(attrs), user_values.check(values)
-    user_name = (attrs.pop("user_name", None) or "").strip()
-    managed_by_idp = attrs.pop("managed_by_idp", managed_by_idp)
-    if not user_name:
-        raise MissingUserName()
-    email = user_values.primary_email(values.get("emails", []), user_name)
     with write_transaction():
-        _ensure_unique(org, user_name, email, creating=True)
-        status = autojoin.initial_status(org, email)
-        user = User(organisation=org, **attrs, user_name=user_name, email=email, status=status,
-                    joined_at=utcnow() if status == "active" else None, managed_by_idp=managed_by_idp)
-        _set_keys(user)
-        _save(user, org, force_insert=True)
-        user_values.replace(user, values)
-        record("user.created", user, {name: [None, value] for name, value in _audited(user, status=status).items()
-                                      if value is not None})
+        user = create_users(org, [(attrs, values)], managed_by_idp=managed_by_idp, skip_invitation=skip_invitation,
+                            invite=active)[0]
         if not active:
             suspend(user)
-        elif status == "invited" and not invitations.should_skip(org, skip_invitation):
-            invitations.issue(user, org)
     return user
 
 
-def creation_conflicts(org, addresses: list[str]) -> dict[str, Conflict]:
-    """What create_user would refuse for new users whose userName and email are these
-    addresses (a bulk invite): {address: the Conflict}, checked with a few queries, not one
-    query per address."""
-    keys = {address.lower(): address for address in addresses}
-    conflicts = {}
-    for batch in chunked(list(keys), CHECK_BATCH):
+def create_users(org, people: list[tuple[dict, dict | None]], *, managed_by_idp: bool = False,
+                 skip_invitation: bool | None = None, invite: bool = True) -> list[User]:
+    """create_user for many users at once, given as (attrs, values) pairs: the same rules, with
+    a fixed number of statements per few hundred users instead of several per user (a bulk
+    invite). The first refusal refuses them all. invite=False sends no invitations."""
+    users = [_new_user(org, attrs, values, managed_by_idp) for attrs, values in people]
+    with write_transaction():
+        conflicts = creation_conflicts(org, [(user.user_name, user.email) for user, _ in users])
+        if conflicts:
+            raise conflicts[min(conflicts)]
+        for user, _ in users:
+            user.status = autojoin.initial_status(org, user.email)
+            user.joined_at = utcnow() if user.status == "active" else None
+        _insert(org, [user for user, _ in users])
+        user_values.insert(users)
+        audit.record_many("user.created", organisation=org, target_type="user", targets=[
+            (user.id, user.user_name, {name: [None, value] for name, value in _audited(user, status=user.status).items()
+                                       if value is not None}) for user, _ in users])
+        if invite and not invitations.should_skip(org, skip_invitation):
+            invitations.issue_many([user for user, _ in users if user.status == "invited"], org)
+    return [user for user, _ in users]
+
+
+def creation_conflicts(org, identities: list[tuple[str, str | None]]) -> dict[int, Conflict]:
+    """What creating users with these (userName, email) pairs would refuse, by index: a name or
+    address taken by a user of the organisation (RFC 7643 §4.1.1: userName is caseExact=false),
+    Ally's "This account has been suspended" when that user is suspended, or a pair repeating
+    an earlier one. A few queries in all, whatever the number of pairs."""
+    names = {name.lower() for name, _ in identities}
+    emails = {email.lower() for _, email in identities if email}
+    taken: dict[tuple[str, str], User] = {}
+    for batch in chunked(sorted(names | emails), CHECK_BATCH):
         query = User.select(User.id, User.status, User.user_name_key, User.email_key).where(
             (User.organisation == org) & (User.user_name_key.in_(batch) | User.email_key.in_(batch)))
         for other in query.order_by(User.created_at, User.id):
-            for key in {other.user_name_key, other.email_key} & keys.keys():
-                conflicts.setdefault(keys[key], _clash(other, keys[key], keys[key], creating=True))
+            taken.setdefault(("name", other.user_name_key), other)
+            if other.email_key:
+                taken.setdefault(("email", other.email_key), other)
+    conflicts, earlier = {}, {}
+    for index, (name, email) in enumerate(identities):
+        keys = [("name", name.lower())] + ([("email", email.lower())] if email else [])
+        other = next((taken[key] for key in keys if key in taken), None)
+        if other is not None:
+            conflicts[index] = _clash(other, name, email, creating=True)
+        elif any(key in earlier for key in keys):
+            field, value = ("user_name", name) if keys[0] in earlier else ("email", email)
+            conflicts[index] = DuplicateUser(field, value)
+        earlier.update(dict.fromkeys(keys))
     return conflicts
 
 
@@ -138,7 +159,7 @@ def _apply_update(user, changes: dict, values: dict) -> None:
     user_values.replace(user, {kind: values[kind] for kind in value_changes})
     _set_keys(user)
     touch(user)
-    _save(user, user.organisation)
+    _save(user)
     record("user.updated", user, diff)
 
 
@@ -251,27 +272,24 @@ def _check_new_identity(user, before: dict) -> None:
     """A new userName or email must be free; a new email must be allowed by the domains policy."""
     email_changed = (user.email or "").lower() != (before["email"] or "").lower()
     if email_changed or user.user_name.lower() != (before["user_name"] or "").lower():
-        _ensure_unique(user.organisation, user.user_name, user.email, exclude=user)
+        _ensure_unique(user)
     if email_changed:
         autojoin.check_outside_domain(user.organisation, user.email)
 
 
-def _ensure_unique(org, user_name: str, email: str | None, *, exclude=None, creating=False) -> None:
-    """userName and primary email are unique per organisation, case-insensitively (RFC 7643
-    §4.1.1: userName is caseExact=false). Inviting a suspended user's address is Ally's
-    "This account has been suspended"."""
-    name_key, email_key = user_name.lower(), email.lower() if email else None
-    clash = (User.user_name_key == name_key) | (User.email_key == email_key) if email_key else \
-        (User.user_name_key == name_key)
-    query = User.select(User.id, User.status, User.user_name_key).where((User.organisation == org) & clash)
-    if exclude is not None:
-        query = query.where(User.id != exclude.id)
-    other = query.first()
+def _ensure_unique(user) -> None:
+    """A changed userName or primary email must not be another user's: both are unique per
+    organisation, case-insensitively (RFC 7643 §4.1.1: userName is caseExact=false)."""
+    clash = User.user_name_key == user.user_name.lower()
+    if user.email:
+        clash |= User.email_key == user.email.lower()
+    other = (User.select(User.id, User.status, User.user_name_key)
+             .where((User.organisation == user.organisation_id) & clash & (User.id != user.id)).first())
     if other is not None:
-        raise _clash(other, user_name, email, creating=creating)
+        raise _clash(other, user.user_name, user.email)
 
 
-def _clash(other, user_name: str, email: str | None, *, creating: bool) -> Conflict:
+def _clash(other, user_name: str, email: str | None, *, creating: bool = False) -> Conflict:
     """The refusal for a user whose userName or email is taken by `other`."""
     if creating and other.status == "suspended":
         return AccountSuspended(other.id)
@@ -285,13 +303,44 @@ def _set_keys(user) -> None:
     user.email_key = user.email.lower() if user.email else None
 
 
-def _save(user, org, **kwargs) -> None:
-    """Save; a unique index that fires because of a concurrent writer becomes the same
-    DuplicateUser the check before would have raised."""
+def _new_user(org, attrs: dict, values: dict | None, managed_by_idp: bool) -> tuple[User, dict]:
+    """The unsaved User and its values, with the fields checked (the status is set later)."""
+    attrs, values = _checked(attrs), user_values.check(values)
+    user_name = (attrs.pop("user_name", None) or "").strip()
+    managed_by_idp = attrs.pop("managed_by_idp", managed_by_idp)
+    if not user_name:
+        raise MissingUserName()
+    email = user_values.primary_email(values.get("emails", []), user_name)
+    user = User(organisation=org, **attrs, user_name=user_name, email=email, managed_by_idp=managed_by_idp)
+    _set_keys(user)
+    return user, values
+
+
+def _insert(org, users: list[User]) -> None:
+    """Insert new users; a unique index that fires because of a concurrent writer becomes the
+    same Conflict the check before would have raised."""
+    # Only the columns some user has a value for: the others are NULL, and each column left
+    # out saves a placeholder per user.
+    columns = [name for name in User._meta.fields if any(user.__data__.get(name) is not None for user in users)]
+    rows = [{name: user.__data__.get(name) for name in columns} for user in users]
     try:
         with database.atomic():
-            user.save(**kwargs)
+            insert_rows(User, rows)
     except IntegrityError:
-        _ensure_unique(org, user.user_name, user.email, exclude=None if kwargs.get("force_insert") else user,
-                       creating=bool(kwargs.get("force_insert")))
+        conflicts = creation_conflicts(org, [(user.user_name, user.email) for user in users])
+        if conflicts:
+            raise conflicts[min(conflicts)] from None
+        raise
+    for user in users:
+        user._dirty.clear()
+
+
+def _save(user) -> None:
+    """Save a changed user; a unique index that fires because of a concurrent writer becomes
+    the same DuplicateUser the check before would have raised."""
+    try:
+        with database.atomic():
+            user.save()
+    except IntegrityError:
+        _ensure_unique(user)
         raise

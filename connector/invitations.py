@@ -10,13 +10,16 @@ import secrets
 from datetime import timedelta
 
 from flask import current_app
+from peewee import chunked
 
-from connector import outbox, settings_of, user_changes
+from connector import audit, outbox, settings_of
 from connector.clock import isoformat, utcnow
+from connector.db import insert_rows
 from connector.errors import InvalidInvitation
 from connector.models import Invitation
 
 TOKEN_BYTES = 32
+BATCH = 500  # users per IN (...) list
 
 
 def hash_token(token: str) -> str:
@@ -32,26 +35,45 @@ def should_skip(org, skip_invitation: bool | None) -> bool:
 def issue(user, org) -> Invitation | None:
     """Revoke the user's open links, make a new one and queue the email. None when the user
     has no email address to send it to."""
-    if not user.email:
+    if not issue_many([user], org):
         return None
-    revoke_open(user)
+    return Invitation.get(_open_links([user.id]))
+
+
+def issue_many(users, org) -> int:
+    """issue for many users of org at once, a few statements per few hundred users; users
+    without an email address are left out. Returns how many got a link."""
+    users = [user for user in users if user.email]
+    if not users:
+        return 0
     settings = settings_of(current_app)
-    token = secrets.token_urlsafe(TOKEN_BYTES)
     now = utcnow()
     expires_at = now + timedelta(days=settings.invitations.link_days)
-    invitation = Invitation.create(user=user, token_hash=hash_token(token), expires_at=expires_at, created_at=now)
-    link = f"{settings.public_url}/join/{token}"
-    outbox.enqueue(recipient=user.email, subject=f"Join {org.name} on Ally", body=_body(user, org, link, expires_at),
-                   kind="invitation", organisation=org)
-    user_changes.record("user.invited", user, {"invitation_expires_at": [None, isoformat(expires_at)]})
-    return invitation
+    links, messages, events = [], [], []
+    for user in users:
+        token = secrets.token_urlsafe(TOKEN_BYTES)
+        links.append({"user": user.id, "token_hash": hash_token(token), "expires_at": expires_at, "created_at": now})
+        messages.append({"recipient": user.email, "subject": f"Join {org.name} on Ally", "kind": "invitation",
+                         "body": _body(user, org, f"{settings.public_url}/join/{token}", expires_at),
+                         "organisation": org})
+        events.append((user.id, user.user_name, {"invitation_expires_at": [None, isoformat(expires_at)]}))
+    revoke_open(users)
+    insert_rows(Invitation, links)
+    outbox.enqueue_many(messages)
+    audit.record_many("user.invited", organisation=org, target_type="user", targets=events)
+    return len(users)
 
 
-def revoke_open(user) -> int:
-    """Invalidate every link of the user that was neither used nor revoked."""
-    return (Invitation.update(revoked_at=utcnow())
-            .where((Invitation.user == user) & Invitation.accepted_at.is_null() & Invitation.revoked_at.is_null())
-            .execute())
+def revoke_open(users) -> int:
+    """Invalidate every link of the users (a User or a list of them) that was neither used nor
+    revoked. Returns how many."""
+    ids = [user.id for user in users] if isinstance(users, list) else [users.id]
+    return sum(Invitation.update(revoked_at=utcnow()).where(_open_links(batch)).execute()
+               for batch in chunked(ids, BATCH))
+
+
+def _open_links(user_ids):
+    return Invitation.user.in_(user_ids) & Invitation.accepted_at.is_null() & Invitation.revoked_at.is_null()
 
 
 def usable(token: str) -> Invitation:

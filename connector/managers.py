@@ -4,30 +4,43 @@ Over SCIM this is the enterprise extension's manager.value (RFC 7643 §4.3).
 """
 from __future__ import annotations
 
-from peewee import fn
+from peewee import Case, chunked, fn
 
-from connector import hierarchy
+from connector import audit, hierarchy
+from connector.clock import utcnow
 from connector.db import write_transaction
 from connector.errors import ManagerCycle, ManagerNotFound
 from connector.models import User
-from connector.user_changes import record, require_present, touch
+from connector.user_changes import require_present
+
+BATCH = 500  # ids per IN (...) list
 
 
 def set_manager(user, manager) -> User:
     """Give the user a manager (a User or a user id) or clear it (None)."""
-    require_present(user)
+    return set_managers([(user, manager)])[0]
+
+
+def set_managers(pairs: list[tuple]) -> list[User]:
+    """set_manager for many (user, manager) pairs of one organisation at once, a few statements
+    per few hundred users (a bulk import). The first refusal refuses them all. The User objects
+    given are updated as they are stored."""
+    if not pairs:
+        return []
+    for user, _ in pairs:
+        require_present(user)
+    org_id = pairs[0][0].organisation_id
+    if any(user.organisation_id != org_id for user, _ in pairs):
+        raise ValueError("set_managers takes users of one organisation")
     with write_transaction():
-        new = _resolve(user, manager)
-        if new is not None and hierarchy.reaches(new, User.manager, user.id):
+        wanted = _resolve(org_id, pairs)
+        changed = [(user, new) for user, new in wanted if user.manager_id != (new.id if new else None)]
+        looped = hierarchy.first_loop(User, User.manager, {user.id: new.id if new else None for user, new in changed})
+        if looped is not None:
+            user, new = next((user, new) for user, new in changed if user.id == looped)
             raise ManagerCycle(user.user_name, new.user_name)
-        if user.manager_id == (new.id if new else None):
-            return user
-        before = User.select(User.user_name).where(User.id == user.manager_id).scalar() if user.manager_id else None
-        user.manager = new
-        touch(user)
-        user.save()
-        record("user.manager_changed", user, {"manager": [before, new.user_name if new else None]})
-    return user
+        _store(org_id, changed)
+    return [user for user, _ in pairs]
 
 
 def is_designated_manager(user) -> bool:
@@ -47,12 +60,37 @@ def designated_managers(org) -> list[User]:
                 .order_by(User.user_name_key))
 
 
-def _resolve(user, manager) -> User | None:
-    if manager is None:
-        return None
-    manager_id = manager.id if isinstance(manager, User) else str(manager)
-    found = User.get_or_none((User.id == manager_id) & (User.organisation == user.organisation_id)
-                             & User.pending_deletion_at.is_null())
-    if found is None:
-        raise ManagerNotFound(manager_id)
-    return found
+def _resolve(org_id, pairs: list[tuple]) -> list[tuple]:
+    """(user, manager User or None) for each pair; a manager must be a present user of the
+    same organisation."""
+    ids = [_id_of(manager) for _, manager in pairs]
+    found = {}
+    for batch in chunked(sorted({i for i in ids if i is not None}), BATCH):
+        found.update((user.id, user) for user in User.select().where(
+            User.id.in_(batch) & (User.organisation == org_id) & User.pending_deletion_at.is_null()))
+    missing = next((i for i in ids if i is not None and i not in found), None)
+    if missing is not None:
+        raise ManagerNotFound(missing)
+    return [(user, found.get(manager_id)) for (user, _), manager_id in zip(pairs, ids)]
+
+
+def _id_of(manager) -> str | None:
+    return manager.id if isinstance(manager, User) else None if manager is None else str(manager)
+
+
+def _store(org_id, changed: list[tuple]) -> None:
+    """Write the new managers (one UPDATE per few hundred users), update the objects, and
+    audit each change with the old and new manager's userName."""
+    before = {}
+    for batch in chunked(sorted({user.manager_id for user, _ in changed if user.manager_id}), BATCH):
+        before.update(User.select(User.id, User.user_name).where(User.id.in_(batch)).tuples())
+    now = utcnow()
+    for batch in chunked(changed, BATCH):
+        new_manager = Case(User.id, [(user.id, new.id if new else None) for user, new in batch])
+        (User.update(manager=new_manager, version=User.version + 1, updated_at=now)
+         .where(User.id.in_([user.id for user, _ in batch])).execute())
+    events = [(user.id, user.user_name, {"manager": [before.get(user.manager_id), new.user_name if new else None]})
+              for user, new in changed]
+    for user, new in changed:
+        user.manager, user.version, user.updated_at = new, user.version + 1, now
+    audit.record_many("user.manager_changed", organisation=org_id, target_type="user", targets=events)

@@ -20,7 +20,7 @@ from peewee import fn
 
 from connector.clock import utcnow
 from connector.config import MailSettings
-from connector.db import is_postgres, retry_on_conflict, write_transaction
+from connector.db import insert_rows, is_postgres, retry_on_conflict, write_transaction
 from connector.errors import AllyError, NotFound
 from connector.models import OutboxMessage, new_id
 
@@ -31,6 +31,11 @@ STATUSES = ("pending", "sent", "failed")
 def enqueue(*, recipient: str, subject: str, body: str, kind: str, organisation=None) -> OutboxMessage:
     return OutboxMessage.create(organisation=organisation, kind=kind, recipient=recipient,
                                 subject=subject, body=body)
+
+
+def enqueue_many(messages: list[dict]) -> None:
+    """enqueue for many messages, each a dict of enqueue's arguments."""
+    insert_rows(OutboxMessage, messages)
 
 
 def _claimable(now: datetime):

@@ -7,6 +7,7 @@ country). A kind that is present replaces all its rows; a kind that is absent is
 """
 from __future__ import annotations
 
+from connector.db import insert_rows
 from connector.errors import InvalidValue, UnknownField
 from connector.limits import check_text
 from connector.models import VALUE_KINDS, UserValue
@@ -62,9 +63,14 @@ def replace(user, values: dict[str, list[dict]]) -> None:
     if not values:
         return
     UserValue.delete().where((UserValue.user == user) & UserValue.kind.in_(list(values))).execute()
-    rows = [_row(user, kind, position, row) for kind, given in values.items() for position, row in enumerate(given)]
-    if rows:
-        UserValue.insert_many(rows).execute()
+    insert([(user, values)])
+
+
+def insert(owned: list[tuple]) -> None:
+    """Store (user, values) pairs for users holding none of those kinds yet (new users)."""
+    rows = [_row(user, kind, position, row) for user, values in owned
+            for kind, given in values.items() for position, row in enumerate(given)]
+    insert_rows(UserValue, rows)
 
 
 def _row(user, kind: str, position: int, row: dict) -> dict:
