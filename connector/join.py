@@ -2,24 +2,31 @@
 "Accept invitation" button; POSTing that form makes the user `active` through
 directory.accept_invitation (audited with the actor "join-link").
 
-The form carries a CSRF token kept in the signed session cookie. Links that are unknown,
-revoked, used or expired, and links of suspended or deleted users, get a page that says so
-(404 or 410), never a traceback. The token is a secret until used, so the pages are not cached,
-not framed, and send no Referer.
+Links that are unknown, revoked, used or expired, and links of suspended or deleted users, get
+a page that says so (404 or 410), never a traceback. The pages share the OAuth pages' look and
+headers: the link is a secret until used, so they are never cached or framed and send no Referer.
+
+CSRF: the session cookie belongs to /oauth only, so the form is protected by a signed
+double-submit cookie of its own: a random browser id in a cookie for /join, and in the form the
+HMAC (with the shared secret key) of that id and the link. A form from another browser, another
+link or another site does not match.
 """
 from __future__ import annotations
 
+import hashlib
+import hmac
 import secrets
 
-from flask import Blueprint, render_template, request, session
+from flask import Blueprint, current_app, make_response, render_template, request
 
-from connector import directory
-from connector.listings import shown_name
+from connector import directory, secret_key
 from connector.errors import AccountSuspended, InvalidInvitation
+from connector.listings import shown_name
+from oauth.blueprint import STALE_FORM, no_store_no_framing
 
 bp = Blueprint("join", __name__)
-CSRF_KEY = "join_csrf"
-CSRF_FIELD = "csrf_token"
+bp.after_request(no_store_no_framing)
+BROWSER_COOKIE = "ally_join"
 
 # (status, heading, hint) for each refusal; the message is the directory's exact text.
 REFUSALS = {
@@ -40,18 +47,20 @@ def show(token: str):
         invitation, user = directory.check_invitation(token)
     except (InvalidInvitation, AccountSuspended) as exc:
         return _refused(exc.message)
-    return render_template("join_invitation.html", token=token, csrf_token=_csrf_token(),
-                           organisation=user.organisation.name, email=user.email, name=shown_name(user),
-                           expires_at=f"{invitation.expires_at:%Y-%m-%d %H:%M}")
+    browser = request.cookies.get(BROWSER_COOKIE) or secrets.token_urlsafe(32)
+    page = make_response(render_template(
+        "join_invitation.html", token=token, csrf_token=_form_token(browser, token), organisation=user.organisation.name,
+        email=user.email, name=shown_name(user), expires_at=f"{invitation.expires_at:%Y-%m-%d %H:%M}"))
+    page.set_cookie(BROWSER_COOKIE, browser, path="/join", httponly=True, samesite="Lax",
+                    secure=current_app.config["SESSION_COOKIE_SECURE"])
+    return page
 
 
 @bp.post("/join/<token>")
 def accept(token: str):
-    expected = session.get(CSRF_KEY)
-    if not expected or not secrets.compare_digest(expected, request.form.get(CSRF_FIELD, "")):
-        return render_template("join_refused.html", heading="Please try again",
-                               message="This form could not be checked (it is old, or was not sent from the "
-                                       "invitation page).",
+    browser, sent = request.cookies.get(BROWSER_COOKIE), request.form.get("csrf_token", "")
+    if not browser or not hmac.compare_digest(sent.encode(), _form_token(browser, token).encode()):
+        return render_template("join_refused.html", heading="Please try again", message=STALE_FORM,
                                hint="Open the link in your invitation email again and press the button."), 400
     try:
         user = directory.accept_invitation(token)
@@ -60,24 +69,12 @@ def accept(token: str):
     return render_template("join_joined.html", organisation=user.organisation.name, email=user.email)
 
 
-@bp.after_request
-def _private(response):
-    response.headers["Cache-Control"] = "no-store"
-    response.headers["Referrer-Policy"] = "no-referrer"
-    response.headers["X-Frame-Options"] = "DENY"
-    response.headers["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'; " \
-                                                  "form-action 'self'; frame-ancestors 'none'"
-    return response
-
-
-def _csrf_token() -> str:
-    if CSRF_KEY not in session:
-        session[CSRF_KEY] = secrets.token_urlsafe(32)
-    return session[CSRF_KEY]
+def _form_token(browser: str, token: str) -> str:
+    if not current_app.secret_key:
+        current_app.secret_key = secret_key.shared_secret_key()
+    return hmac.new(current_app.secret_key.encode(), f"join\n{browser}\n{token}".encode(), hashlib.sha256).hexdigest()
 
 
 def _refused(message: str):
     status, heading, hint = REFUSALS.get(message, (410, "Invitation not accepted", ""))
     return render_template("join_refused.html", heading=heading, message=message, hint=hint), status
-
-

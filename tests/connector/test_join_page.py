@@ -11,6 +11,7 @@ from connector.models import AuditEvent, Invitation, User
 from tests.connector.conftest import join_token
 
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+JOIN = "https://ally.test/join/"  # public_url is https: the browser cookie is Secure
 
 
 @pytest.fixture
@@ -21,13 +22,13 @@ def invited(make_user):
 
 
 def open_page(client, token):
-    page = client.get(f"/join/{token}")
+    page = client.get(f"{JOIN}{token}")
     match = CSRF.search(page.get_data(as_text=True))
     return page, match.group(1) if match else None
 
 
 def accept(client, token, csrf):
-    return client.post(f"/join/{token}", data={"csrf_token": csrf})
+    return client.post(f"{JOIN}{token}", data={"csrf_token": csrf})
 
 
 def test_page_shows_the_invitation(client, invited):
@@ -43,6 +44,9 @@ def test_page_shows_the_invitation(client, invited):
     assert csrf and len(csrf) >= 40
     assert page.headers["Cache-Control"] == "no-store"
     assert page.headers["Referrer-Policy"] == "no-referrer"
+    assert page.headers["X-Frame-Options"] == "DENY"
+    cookie = page.headers["Set-Cookie"]
+    assert cookie.startswith("ally_join=") and all(flag in cookie for flag in ("Secure", "HttpOnly", "Path=/join"))
     assert User.get_by_id(user.id).status == "invited"
     assert Invitation.get(Invitation.user == user).accepted_at is None
 
@@ -65,18 +69,25 @@ def test_post_without_the_pages_csrf_token_is_refused(client, invited, sent):
     user, token = invited
     open_page(client, token)
     data = {} if sent is None else {"csrf_token": sent}
-    refused = client.post(f"/join/{token}", data=data)
+    refused = client.post(f"{JOIN}{token}", data=data)
     assert refused.status_code == 400
-    assert "This form could not be checked" in refused.get_data(as_text=True)
+    assert "This form has expired or did not come from this page" in refused.get_data(as_text=True)
     assert User.get_by_id(user.id).status == "invited"
     assert Invitation.get(Invitation.user == user).accepted_at is None
 
 
-def test_csrf_token_of_another_browser_is_refused(app, invited):
+def test_csrf_token_of_another_browser_or_link_is_refused(app, make_user, invited):
     user, token = invited
     _, csrf = open_page(app.test_client(), token)
-    refused = accept(app.test_client(), token, csrf)  # a second client: no session cookie
-    assert refused.status_code == 400
+    other_browser = app.test_client()
+    open_page(other_browser, token)
+    assert accept(other_browser, token, csrf).status_code == 400  # its own cookie does not match the form
+    assert accept(app.test_client(), token, csrf).status_code == 400  # no cookie at all
+    make_user("bo@outside.example")
+    other_token = join_token("bo@outside.example")
+    browser = app.test_client()
+    _, csrf_for_other_link = open_page(browser, other_token)
+    assert accept(browser, token, csrf_for_other_link).status_code == 400
     assert User.get_by_id(user.id).status == "invited"
 
 
@@ -84,7 +95,7 @@ def test_expired_link(client, invited):
     user, token = invited
     _, csrf = open_page(client, token)
     Invitation.update(expires_at=utcnow() - timedelta(seconds=1)).where(Invitation.user == user).execute()
-    for answer in (client.get(f"/join/{token}"), accept(client, token, csrf)):
+    for answer in (client.get(f"{JOIN}{token}"), accept(client, token, csrf)):
         assert answer.status_code == 410
         html = answer.get_data(as_text=True)
         assert "This invitation link has expired" in html
@@ -107,7 +118,7 @@ def test_used_link_cannot_be_used_again(client, invited):
 def test_replaced_link_is_not_found(client, invited):
     user, token = invited
     directory.resend_invitation(user)
-    page = client.get(f"/join/{token}")
+    page = client.get(f"{JOIN}{token}")
     assert page.status_code == 404
     assert "This invitation link is not valid" in page.get_data(as_text=True)
 
@@ -117,7 +128,7 @@ def test_suspended_users_link_stops_working(client, invited):
     user, token = invited
     _, csrf = open_page(client, token)
     directory.suspend(user)
-    for answer in (client.get(f"/join/{token}"), accept(client, token, csrf)):
+    for answer in (client.get(f"{JOIN}{token}"), accept(client, token, csrf)):
         assert answer.status_code == 404
         assert "This invitation link is not valid" in answer.get_data(as_text=True)
     assert User.get_by_id(user.id).status == "suspended"
@@ -127,7 +138,7 @@ def test_suspended_user_with_a_link_left_open_gets_allys_text(client, invited):
     user, token = invited
     _, csrf = open_page(client, token)
     User.update(status="suspended").where(User.id == user.id).execute()  # a suspension that left the link open
-    for answer in (client.get(f"/join/{token}"), accept(client, token, csrf)):
+    for answer in (client.get(f"{JOIN}{token}"), accept(client, token, csrf)):
         assert answer.status_code == 410
         assert "This account has been suspended" in answer.get_data(as_text=True)
     assert Invitation.get(Invitation.user == user).accepted_at is None
@@ -137,7 +148,7 @@ def test_deleted_users_link_is_not_found(client, invited):
     user, token = invited
     _, csrf = open_page(client, token)
     deletion.delete_user(user)
-    for answer in (client.get(f"/join/{token}"), accept(client, token, csrf)):
+    for answer in (client.get(f"{JOIN}{token}"), accept(client, token, csrf)):
         assert answer.status_code == 404
         assert "This invitation link is not valid" in answer.get_data(as_text=True)
 
@@ -146,15 +157,15 @@ def test_link_of_a_user_pending_deletion_is_not_found(client, org, invited):
     user, token = invited
     objectives.add_objective(org, user, "Grow")
     assert deletion.scim_delete_user(user) == "pending_deletion"
-    assert client.get(f"/join/{token}").status_code == 404
+    assert client.get(f"{JOIN}{token}").status_code == 404
 
 
 @pytest.mark.parametrize("token", ["nope", "x" * 43, "%3Cscript%3E"])
 def test_unknown_link(client, org, token):
-    page = client.get(f"/join/{token}")
+    page = client.get(f"{JOIN}{token}")
     assert page.status_code == 404
     assert "This invitation link is not valid" in page.get_data(as_text=True)
-    assert client.post(f"/join/{token}").status_code == 400  # no form from the page: CSRF first
+    assert client.post(f"{JOIN}{token}").status_code == 400  # no form from the page: CSRF first
 
 
 def test_names_are_escaped(client, org):
