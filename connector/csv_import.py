@@ -1,10 +1,7 @@
-"""Bulk invite from a CSV file (`ally-scim import`), in place of "email us for a bulk invite".
-
-First every line is checked against the directory's rules (plan_import) and every problem is
-reported with its line number; a file with any problem changes nothing. Then the users are
-created in batches, each batch one transaction, through the directory service: create_user
-(auto-join, invitation, outside-domains policy), teams.add_members and managers.set_manager.
-Managers are set once every user exists, so a manager may be on any line of the file.
+"""Bulk invite from a CSV file (`ally-scim import`), in place of "email us for a bulk invite":
+the check. Every line is checked against the directory's rules before anything changes, and
+every problem is reported with its line number; a file with any problem changes nothing. The
+plan that comes out says what happens to each user; connector.csv_apply carries it out.
 
 A line's email cell may hold several addresses (separated by semicolons, commas or spaces, as
 in Ally's invite box): each becomes a user with that line's team and manager. First name, last
@@ -12,23 +9,16 @@ name and title belong to one person, so such a line must leave them empty.
 """
 from __future__ import annotations
 
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 
-from peewee import DatabaseError, chunked
-
-from connector import audit, autojoin, directory, invitations, managers, teams
+from connector import autojoin, directory, invitations, teams
 from connector.csv_format import LABELS, PERSONAL, Line, address_problem, read_sheet, split_addresses
-from connector.db import refresh_statistics, write_transaction
 from connector.domains import email_domain
-from connector.errors import AllyError, InvalidValue, ManagerCycle
+from connector.errors import AllyError, ManagerCycle
 from connector.limits import check_text
-from connector.models import AuditEvent, Invitation, Membership, OutboxMessage, User, UserValue
+from connector.models import User
 
-ACTOR = "csv-import"
 JOINS, INVITED = "joins", "invited"  # what create_user does: auto-join, or invite
-BATCH = 500  # users per transaction
-GROWING = (User, UserValue, Membership, Invitation, OutboxMessage, AuditEvent)  # the tables an import fills
 
 
 @dataclass
@@ -67,10 +57,6 @@ class Plan:
     existing_managers: dict[str, User | AllyError] = field(default_factory=dict)
 
 
-class ImportInterrupted(AllyError):
-    """A change made by someone else between the check and the import refused a line."""
-
-
 def plan_import(org, text: str, *, team: str | None = None, manager: str | None = None,
                 skip_invitations: bool = False) -> Plan:
     """Read and check the whole file; nothing is changed. The plan lists the users to create
@@ -89,28 +75,6 @@ def plan_import(org, text: str, *, team: str | None = None, manager: str | None 
         invitee.outcome = _outcome(org, invitee.email)
     plan.problems = sorted(dict.fromkeys(plan.problems), key=lambda problem: problem.line or 0)
     return plan
-
-
-def apply_import(plan: Plan, *, progress=lambda steps: None, source: str | None = None) -> dict:
-    """Create the plan's users, then their team memberships and managers. Returns the counts."""
-    if plan.problems:
-        raise InvalidValue(f"the file has {len(plan.problems)} problem(s); nothing was imported")
-    with audit.acting_as(ACTOR, audit.current_request_id()):
-        created = _create_users(plan, progress)
-        if len(created) > BATCH:
-            refresh_statistics(*GROWING)
-        _set_managers(plan, created, progress)
-        counts = plan_counts(plan)
-        audit.record("users.imported", organisation=plan.organisation, target_type="organisation",
-                     target_id=plan.organisation.id, target_label=plan.organisation.slug,
-                     changes={"file": [None, source], **{name: [None, value] for name, value in counts.items()}})
-    return counts
-
-
-def steps(plan: Plan) -> int:
-    """How many steps apply_import reports to `progress`: one per user, one per manager set."""
-    counts = plan_counts(plan)
-    return counts["users"] + counts["managers_set"]
 
 
 def _invitees_of(line: Line, problems: list[Problem]) -> list[Invitee]:
@@ -245,61 +209,6 @@ def describe(plan: Plan, invitee: Invitee) -> str:
     if invitee.manager:
         parts.append(f"manager {invitee.manager}")
     return ", ".join(parts)
-
-
-def _create_users(plan: Plan, progress) -> dict[str, User]:
-    created: dict[str, User] = {}
-    analysed_at = 0
-    for batch in chunked(plan.invitees, BATCH):
-        if len(created) >= 2 * analysed_at + BATCH:  # the tables have grown a lot since the planner last looked
-            refresh_statistics(*GROWING)
-            analysed_at = len(created)
-        with _interruption(plan, batch):
-            with write_transaction():
-                users = directory.create_users(plan.organisation, [
-                    ({"user_name": invitee.email, **invitee.attrs},
-                     {"emails": [{"value": invitee.email, "type": "work", "primary": True}]}) for invitee in batch],
-                    skip_invitation=plan.skip_invitations)
-                created.update((invitee.key, user) for invitee, user in zip(batch, users))
-                _add_memberships(batch, created)
-        progress(len(batch))
-    return created
-
-
-def _add_memberships(batch: list[Invitee], created: dict[str, User]) -> None:
-    members: dict[str, tuple] = {}
-    for invitee in batch:
-        for team in invitee.teams:
-            members.setdefault(team.id, (team, []))[1].append(created[invitee.key].id)
-    for team, user_ids in members.values():
-        teams.add_members(team, user_ids)
-
-
-def _set_managers(plan: Plan, created: dict[str, User], progress) -> None:
-    managed = [invitee for invitee in plan.invitees if invitee.manager]
-    for batch in chunked(managed, BATCH):
-        with _interruption(plan, batch, users_created=True):
-            managers.set_managers([(created[invitee.key], created.get(invitee.manager.lower())
-                                    or plan.existing_managers[invitee.manager.lower()]) for invitee in batch])
-        progress(len(batch))
-
-
-@contextmanager
-def _interruption(plan: Plan, batch: list[Invitee], *, users_created: bool = False):
-    """Turn a refusal while applying (someone changed the directory after the check) into a
-    message that says which lines were imported."""
-    try:
-        yield
-    except (AllyError, DatabaseError) as exc:
-        reason = exc.message if isinstance(exc, AllyError) else f"the database refused a change ({exc})"
-        first = batch[0].line
-        if users_created:
-            done = f"every user was created, but managers were set only for lines before line {first}"
-        elif batch[0] is plan.invitees[0]:
-            done = "nothing was imported"
-        else:
-            done = f"the users of the lines before line {first} were imported, none from line {first} on"
-        raise ImportInterrupted(f"the directory changed after the file was checked: {reason}; {done}") from exc
 
 
 def plan_counts(plan: Plan) -> dict:

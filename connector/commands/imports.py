@@ -2,12 +2,13 @@
 with any problem is reported line by line on stderr and changes nothing."""
 from __future__ import annotations
 
+import sys
 from contextlib import contextmanager
 from pathlib import Path
 
 import click
 
-from connector import csv_import
+from connector import csv_apply, csv_import
 from connector.commands import with_app
 from connector.organisations import find_organisation
 
@@ -32,19 +33,22 @@ def import_command(org_name, file: Path, dry_run, team, manager, skip_invitation
             click.echo(f"line {invitee.line}: {invitee.email}: {csv_import.describe(plan, invitee)}")
         click.echo(f"dry run: {_summary(csv_import.plan_counts(plan), 'would be imported')}; nothing was changed")
         return
-    with _progress(csv_import.steps(plan)) as advance:
-        counts = csv_import.apply_import(plan, progress=advance, source=file.name)
+    with _progress(csv_apply.steps(plan)) as advance:
+        counts = csv_apply.apply_import(plan, progress=advance, source=file.name)
     click.echo(_summary(counts, "imported"))
 
 
 def _read(file: Path) -> str:
     try:
-        return file.read_bytes().decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise click.ClickException(f"{file} is not UTF-8 text (byte {exc.start + 1}); "
-                                   f"save it as \"CSV UTF-8\" and try again") from None
+        data = file.read_bytes()
     except OSError as exc:
         raise click.ClickException(f"cannot read {file}: {exc.strerror}") from None
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[:exc.start].count(b"\n") + 1
+        raise click.ClickException(f"{file} is not UTF-8 text (line {line}); "
+                                   f"save it as \"CSV UTF-8\" and try again") from None
 
 
 def _report_problems(plan, file: Path) -> None:
@@ -57,7 +61,7 @@ def _report_problems(plan, file: Path) -> None:
 @contextmanager
 def _progress(total: int):
     """A progress bar on stderr when it is a terminal; nothing otherwise."""
-    stream = click.get_text_stream("stderr")
+    stream = sys.stderr
     if not stream.isatty():
         yield lambda steps: None
         return
