@@ -1,10 +1,12 @@
-"""`ally-scim users`: the organisation's users as Ally admins see them, and the purge of
-users pending deletion."""
+"""`ally-scim users`: the organisation's users as Ally admins see them, the purge of users
+pending deletion, and the accounts offboarding in the IdP would miss."""
 from __future__ import annotations
+
+from collections import Counter
 
 import click
 
-from connector import deletion, listings
+from connector import deletion, listings, unmanaged
 from connector.commands import echo_json, with_app
 from connector.models import USER_STATUSES
 from connector.organisations import find_organisation
@@ -47,6 +49,28 @@ def purge(org_name):
                    f"--to EMAIL`")
     if not purged:
         click.echo("nothing to purge")
+
+
+@users_group.command("unmanaged")
+@click.option("--org", "org_name", required=True, help="Organisation name or slug.")
+@click.option("--stale-days", type=click.IntRange(min=1), default=90, show_default=True, metavar="N",
+              help="Also list IdP-managed users the IdP has not changed for N days (or ever).")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON: one object per user, with reason and detail.")
+@with_app
+def unmanaged_command(org_name, stale_days, as_json):
+    """List the active and invited users offboarding in the IdP would miss."""
+    org = find_organisation(org_name)
+    rows = unmanaged.unmanaged_rows(org, stale_days)
+    if as_json:
+        echo_json(rows)
+        return
+    counts = Counter(row["reason"] for row in rows)
+    click.echo(f"{org.name}: {len(rows)} account{'s' * (len(rows) != 1)} that offboarding in the IdP would miss: "
+               f"{counts[unmanaged.NOT_MANAGED]} not provisioned by an IdP, "
+               f"{counts[unmanaged.STALE] + counts[unmanaged.NEVER_SEEN]} not changed by the IdP for {stale_days} days "
+               f"({counts[unmanaged.NEVER_SEEN]} never)")
+    for row in rows:
+        click.echo(f"{row['userName']}\t{row['status']}\t{row['detail']}")
 
 
 def _status(row: dict) -> str:
