@@ -1,16 +1,22 @@
 """The audit trail: who changed what, when, from where. Append-only; secrets never recorded.
 
 Callers say what happened with `record(...)`; who did it comes from the context: the SCIM
-request's credentials, the CLI, or a join link, set with `acting_as(...)`.
+request's credentials, the CLI, or a join link, set with `acting_as(...)`. Readers filter with
+`events_query(...)`; `prune(...)` applies the retention period (audit.retention_days).
 """
 from __future__ import annotations
 
 from contextlib import contextmanager
 from contextvars import ContextVar
+from datetime import timedelta
 
-from connector.clock import utcnow
-from connector.db import insert_rows
-from connector.models import AuditEvent
+from peewee import fn
+
+from connector.clock import isoformat, utcnow
+from connector.db import insert_rows, write_transaction
+from connector.models import AuditEvent, User
+
+PRUNE_BATCH = 5000  # events deleted per transaction
 
 _actor: ContextVar[str] = ContextVar("ally_audit_actor", default="system")
 _request_id: ContextVar[str | None] = ContextVar("ally_audit_request_id", default=None)
@@ -52,6 +58,65 @@ def record_many(action: str, *, organisation=None, target_type: str | None = Non
     that touch many targets at once, such as adding a thousand members to a team."""
     insert_rows(AuditEvent, [_event(action, organisation, target_type, target_id, label, changes)
                              for target_id, label, changes in targets])
+
+
+def events_query(org, *, since=None, user: str | None = None, action: str | None = None):
+    """The organisation's events, oldest first, narrowed to those at or after `since`, those
+    whose target is the user named by `user` (id, userName or email, case-insensitively; a
+    user since deleted is matched by the userName the events recorded), and those whose action
+    is `action` (see _action_matches for families and prefixes)."""
+    query = AuditEvent.select().where(AuditEvent.organisation == org)
+    if since is not None:
+        query = query.where(AuditEvent.at >= since)
+    if user:
+        query = query.where(_about_user(org, user))
+    if action:
+        query = query.where(_action_matches(action.strip()))
+    return query.order_by(AuditEvent.at, AuditEvent.id)
+
+
+def as_dict(event: AuditEvent) -> dict:
+    """An event as the CLI's --json (and tools) see it."""
+    return {"id": event.id, "at": isoformat(event.at), "actor": event.actor, "action": event.action,
+            "target_type": event.target_type, "target_id": event.target_id, "target_label": event.target_label,
+            "changes": event.changes, "request_id": event.request_id}
+
+
+def prune(older_than_days: int) -> int:
+    """Delete the events older than the retention period (every organisation's), a few thousand
+    per transaction so writers are never held up for long; the pruning itself is recorded.
+    Returns how many were deleted."""
+    cutoff = utcnow() - timedelta(days=older_than_days)
+    deleted = 0
+    while True:
+        with write_transaction():
+            batch = AuditEvent.select(AuditEvent.id).where(AuditEvent.at < cutoff).limit(PRUNE_BATCH)
+            count = AuditEvent.delete().where(AuditEvent.id.in_(batch)).execute()
+        deleted += count
+        if count < PRUNE_BATCH:
+            break
+    if deleted:
+        record("audit.pruned", changes={"events": [deleted, None], "older_than": [isoformat(cutoff), None]})
+    return deleted
+
+
+def _about_user(org, identifier: str):
+    key = identifier.strip().lower()
+    matching = User.select(User.id).where((User.organisation == org) & (
+        (User.id == identifier.strip()) | (fn.LOWER(User.user_name) == key) | (fn.LOWER(User.email) == key)))
+    return (AuditEvent.target_type == "user") & (
+        AuditEvent.target_id.in_(matching) | (fn.LOWER(AuditEvent.target_label) == key))
+
+
+def _action_matches(action: str):
+    """"user.created" exactly; "user", "user." and "user.*" the whole family; "team.member_*" a prefix."""
+    if action.endswith("*"):
+        prefix = action[:-1]
+    elif action.endswith(".") or "." not in action:
+        prefix = action.rstrip(".") + "."
+    else:
+        return AuditEvent.action == action
+    return fn.SUBSTR(AuditEvent.action, 1, len(prefix)) == prefix  # not LIKE: "_" in names is no wildcard
 
 
 def _event(action, organisation, target_type, target_id, target_label, changes) -> dict:

@@ -7,7 +7,7 @@ import click
 
 from connector.commands import CliState, with_app
 from connector.commands.admin import admin_group
-from connector.commands.audit import audit_command
+from connector.commands.audit import audit_group, prune_message
 from connector.commands.client import client_group
 from connector.commands.imports import import_command
 from connector.commands.mail import mail
@@ -53,7 +53,8 @@ def cli(ctx, config_path):
               help="Then print the SCIM base URL and a bearer token for the first organisation (once).")
 @with_app
 def init(demo_token):
-    """Create or migrate the schema, then create the organisations listed in the config."""
+    """Create or migrate the schema, create the organisations listed in the config, and delete
+    audit events older than audit.retention_days."""
     from flask import current_app
 
     from connector import migrate, organisations
@@ -64,6 +65,7 @@ def init(demo_token):
     settings = current_app.config["ALLY_SETTINGS"]
     for what, org in organisations.bootstrap(settings.organisations):
         click.echo(f"organisation {org.slug}: {what}")
+    click.echo(prune_message(None))
     if demo_token:
         print_demo_token(settings)
 
@@ -89,7 +91,7 @@ cli.add_command(org_group)
 cli.add_command(users_group)
 cli.add_command(teams_group)
 cli.add_command(objectives_group)
-cli.add_command(audit_command)
+cli.add_command(audit_group)
 cli.add_command(token_group)
 cli.add_command(client_group)
 cli.add_command(admin_group)

@@ -1,4 +1,5 @@
-"""`ally-scim audit`: the organisation's audit trail, oldest first."""
+"""`ally-scim audit`: the organisation's audit trail, oldest first, with filters; and
+`ally-scim audit prune`, which applies the retention period."""
 from __future__ import annotations
 
 import json
@@ -6,10 +7,11 @@ from datetime import datetime, timezone
 
 import click
 
-from connector.clock import isoformat
+from connector import audit
 from connector.commands import echo_json, with_app
-from connector.models import AuditEvent
 from connector.organisations import find_organisation
+
+LISTING_OPTIONS = ("org_name", "since", "user", "action", "as_json")
 
 
 class IsoMoment(click.ParamType):
@@ -30,17 +32,29 @@ class IsoMoment(click.ParamType):
         return moment
 
 
-@click.command("audit")
-@click.option("--org", "org_name", required=True, help="Organisation name or slug.")
+@click.group("audit", invoke_without_command=True)
+@click.option("--org", "org_name", help="Organisation name or slug (required to list events).")
 @click.option("--since", type=IsoMoment(), help="Only events at or after this UTC time.")
+@click.option("--user", metavar="EMAIL", help="Only events about this user (email, userName or id).")
+@click.option("--action", metavar="A", help='Only this action ("user.created"), or a family ("user." or "user").')
 @click.option("--json", "as_json", is_flag=True, help="Print JSON: one object per event.")
+@click.pass_context
+def audit_group(ctx, **listing):
+    """Show who changed what in ORG, and when (oldest first). `audit prune` deletes old events."""
+    if ctx.invoked_subcommand is not None:
+        given = [f"--{name.removesuffix('_name').replace('as_', '')}" for name in LISTING_OPTIONS if listing[name]]
+        if given:
+            raise click.UsageError(f"{', '.join(given)} list events; `audit {ctx.invoked_subcommand}` does not take them")
+        return
+    if not listing["org_name"]:
+        raise click.UsageError("Missing option '--org'.")
+    ctx.invoke(_show, **listing)
+
+
 @with_app
-def audit_command(org_name, since, as_json):
-    """Show who changed what in ORG, and when."""
-    query = AuditEvent.select().where(AuditEvent.organisation == find_organisation(org_name))
-    if since is not None:
-        query = query.where(AuditEvent.at >= since)
-    events = [_event(event) for event in query.order_by(AuditEvent.at, AuditEvent.id)]
+def _show(org_name, since, user, action, as_json):
+    events = [audit.as_dict(event) for event in
+              audit.events_query(find_organisation(org_name), since=since, user=user, action=action)]
     if as_json:
         echo_json(events)
         return
@@ -50,7 +64,19 @@ def audit_command(org_name, since, as_json):
         click.echo(f"{event['at']}\t{event['actor']}\t{event['action']}\t{target}\t{changes}".rstrip())
 
 
-def _event(event: AuditEvent) -> dict:
-    return {"id": event.id, "at": isoformat(event.at), "actor": event.actor, "action": event.action,
-            "target_type": event.target_type, "target_id": event.target_id, "target_label": event.target_label,
-            "changes": event.changes, "request_id": event.request_id}
+@audit_group.command("prune")
+@click.option("--older-than", type=click.IntRange(min=1), metavar="DAYS",
+              help="Delete events older than this many days (default: audit.retention_days).")
+@with_app
+def prune(older_than):
+    """Delete audit events older than the retention period, in every organisation."""
+    click.echo(prune_message(older_than))
+
+
+def prune_message(older_than: int | None) -> str:
+    """Prune with the given or configured retention; what happened, in words."""
+    from flask import current_app
+
+    days = older_than or current_app.config["ALLY_SETTINGS"].audit.retention_days
+    deleted = audit.prune(days)
+    return f"audit: {deleted} event{'s' * (deleted != 1)} older than {days} days deleted"
