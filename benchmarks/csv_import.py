@@ -28,6 +28,7 @@ if __package__ in (None, ""):  # run as a file: make the repository importable
 from benchmarks.servers import POSTGRES_ENV, BenchmarkError, ally_scim, free_port, scratch_database, write_config
 
 NAME = "csv import"
+HEADING = "Bulk invite from CSV: `ally-scim import` of a fresh file into a fresh database, timed from outside the process."
 ROWS = 10_000
 TEAMS = 20
 MANAGERS = 100
@@ -129,7 +130,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     backends = args.backend or (["sqlite", "postgresql"] if os.environ.get(POSTGRES_ENV) else ["sqlite"])
     figures, problems = run(backends, args.rows)
-    print(report(figures))
+    print(f"{HEADING}\n{report(figures)}")
     for problem in problems:
         print(f"\nPROBLEM: {problem}")
     return 1 if problems else 0

@@ -1,6 +1,7 @@
 """Run the scenarios: the floor first, then every connector scenario on a fresh database and a
 fresh `ally-scim serve` per backend (SQLite always, PostgreSQL when ALLY_TEST_POSTGRES_URL is
-set), and print the table."""
+set), and print the table; then the CSV bulk invite (benchmarks.csv_import), which is a command,
+not HTTP, and prints rows per second."""
 from __future__ import annotations
 
 import argparse
@@ -10,6 +11,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from benchmarks import csv_import
 from benchmarks.client import Request, run_load
 from benchmarks.memory import WorkerMemorySampler
 from benchmarks.report import Row, format_table
@@ -42,17 +44,22 @@ def main(argv: list[str] | None = None) -> int:
     args = _parse(argv)
     limits = Limits(args.max_requests, args.time_limit)
     chosen = [s for s in SCENARIOS if s.target == FLOOR or not args.only or s.name in args.only]
+    on_connector = [s for s in chosen if s.target == CONNECTOR]
     rows: list[Row] = []
     problems: list[str] = []
     with tempfile.TemporaryDirectory(prefix="ally-bench-") as workdir:
         workdir = Path(workdir)
         floor_rows = _on_floor([s for s in chosen if s.target == FLOOR], workdir, limits, problems)
         rows += floor_rows
-        for backend in args.backend or _default_backends():
-            rows += _on_connector(backend, [s for s in chosen if s.target == CONNECTOR], workdir, limits, problems)
+        for backend in (args.backend or _default_backends()) if on_connector else ():
+            rows += _on_connector(backend, on_connector, workdir, limits, problems)
     floor_throughput = floor_rows[0].result.throughput if floor_rows else None
     print(_heading(limits))
     print(format_table(rows, floor_throughput))
+    if not args.only or csv_import.NAME in args.only:
+        figures, csv_problems = csv_import.run(args.backend or _default_backends())
+        print(f"\n{csv_import.HEADING}\n{csv_import.report(figures)}")
+        problems += csv_problems
     for problem in problems:
         print(f"\nPROBLEM: {problem}")
     return 1 if problems else 0
@@ -141,7 +148,8 @@ def _parse(argv):
     parser.add_argument("--time-limit", type=float, metavar="SECONDS",
                         help="stop every scenario after at most this many seconds (default: its own limit, 20 s unless it says)")
     args = parser.parse_args(argv)
-    unknown = set(args.only or ()) - {s.name for s in SCENARIOS}
+    names = [s.name for s in SCENARIOS] + [csv_import.NAME]
+    unknown = set(args.only or ()) - set(names)
     if unknown:
-        parser.error(f"no scenario named {', '.join(sorted(unknown))}; there are: {', '.join(s.name for s in SCENARIOS)}")
+        parser.error(f"no scenario named {', '.join(sorted(unknown))}; there are: {', '.join(names)}")
     return args
