@@ -2,7 +2,8 @@
 through to create, change, suspend, reactivate and delete users (DESIGN.md §3).
 
 Functions take the Organisation or User and plain values; they raise connector.errors on
-anything Ally refuses. Deleting lives in connector.deletion, admins in connector.admins,
+anything Ally refuses. create_users is the bulk form of create_user (a CSV import): the same
+rules, with a fixed number of statements per batch; create_user is its one-user case. Deleting lives in connector.deletion, admins in connector.admins,
 managers in connector.managers, teams in connector.teams.
 """
 from __future__ import annotations
