@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 
 from connector import csv_apply, csv_import
-from connector.commands import with_app
+from connector.commands import fail, with_app
 from connector.organisations import find_organisation
 
 
@@ -42,13 +42,12 @@ def _read(file: Path) -> str:
     try:
         data = file.read_bytes()
     except OSError as exc:
-        raise click.ClickException(f"cannot read {file}: {exc.strerror}") from None
+        fail(f"cannot read {file}: {exc.strerror}")
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = data[:exc.start].count(b"\n") + 1
-        raise click.ClickException(f"{file} is not UTF-8 text (line {line}); "
-                                   f"save it as \"CSV UTF-8\" and try again") from None
+        fail(f"{file} is not UTF-8 text (line {line}); save it as \"CSV UTF-8\" and try again")
 
 
 def _report_problems(plan, file: Path) -> None:
