@@ -12,7 +12,7 @@ from connector.logs import configure_logging
 
 def create_app(settings: Settings | None = None) -> Flask:
     """The application factory: the only place that knows every part."""
-    from connector import join  # imports the directory, whose modules import settings_of from here
+    from connector import audit_api, join  # import the directory, whose modules import settings_of from here
 
     settings = settings or load_settings(config_path_from_env())
     configure_logging(settings.log_level)
@@ -31,6 +31,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     oauth_tenancy.init_app(app)
     app.register_blueprint(health.bp)
     app.register_blueprint(join.bp)
+    app.register_blueprint(audit_api.bp)
     http_errors.init_app(app)  # last: it takes over app-level error handlers outside /scim/v2
     return app
 

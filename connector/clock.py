@@ -14,3 +14,11 @@ def isoformat(moment: datetime | None) -> str | None:
     if moment is None:
         return None
     return moment.replace(tzinfo=None).isoformat(timespec="milliseconds") + "Z"
+
+
+def parse_moment(text: str) -> datetime:
+    """An ISO 8601 date or time ('Z' or an offset allowed) as naive UTC; ValueError otherwise."""
+    moment = datetime.fromisoformat(text.strip().replace("Z", "+00:00").replace("z", "+00:00"))
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(timezone.utc).replace(tzinfo=None)
+    return moment

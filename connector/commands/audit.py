@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import datetime
 
 import click
 
 from connector import audit
+from connector.clock import parse_moment
 from connector.commands import echo_json, with_app
 from connector.organisations import find_organisation
 
@@ -23,13 +24,10 @@ class IsoMoment(click.ParamType):
         if isinstance(value, datetime):
             return value
         try:
-            moment = datetime.fromisoformat(value.strip())
+            return parse_moment(value)
         except ValueError:
             self.fail(f"{value!r} is not an ISO 8601 date or time (e.g. 2024-05-01 or 2024-05-01T09:30:00Z)",
                       param, ctx)
-        if moment.tzinfo is not None:
-            moment = moment.astimezone(timezone.utc).replace(tzinfo=None)
-        return moment
 
 
 @click.group("audit", invoke_without_command=True)

@@ -16,14 +16,14 @@ DEMO_NAME = "demo"
 
 def parse_scope_option(ctx, param, value):
     try:
-        return scopes.parse_scim_scopes(value)
+        return scopes.parse_scopes(value)
     except scopes.ScopeError as exc:
         raise click.BadParameter(str(exc)) from None
 
 
 scope_option = click.option(
     "--scope", "scope", default=" ".join(scopes.SCIM_SCOPES), show_default=True, callback=parse_scope_option,
-    help="Space-separated scopes: scim:read (GETs, searches), scim:write (changes).")
+    help="Space-separated scopes: scim:read (GETs, searches), scim:write (changes), audit:read (the audit JSON endpoint).")
 
 
 @click.group("token")
