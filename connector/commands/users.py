@@ -6,7 +6,7 @@ from collections import Counter
 
 import click
 
-from connector import deletion, listings, unmanaged
+from connector import admins, deletion, directory, listings, unmanaged
 from connector.commands import echo_json, with_app
 from connector.models import USER_STATUSES
 from connector.organisations import find_organisation
@@ -49,6 +49,29 @@ def purge(org_name):
                    f"--to EMAIL`")
     if not purged:
         click.echo("nothing to purge")
+
+
+@users_group.command("make-admin")
+@click.option("--org", "org_name", required=True, help="Organisation name or slug.")
+@click.argument("user")
+@with_app
+def make_admin(org_name, user):
+    """Grant USER (email, userName or id) Ally admin rights ("Make Admin")."""
+    target = directory.find_user(find_organisation(org_name), user)
+    admins.grant_admin(target)
+    click.echo(f"{target.user_name} is an admin")
+
+
+@users_group.command("remove-admin")
+@click.option("--org", "org_name", required=True, help="Organisation name or slug.")
+@click.argument("user")
+@with_app
+def remove_admin(org_name, user):
+    """Remove the admin rights granted to USER by hand; membership of an admin group still counts."""
+    target = directory.find_user(find_organisation(org_name), user)
+    admins.revoke_admin(target)
+    still = admins.is_effective_admin(target)
+    click.echo(f"{target.user_name} is {'still an admin through an admin group' if still else 'no longer an admin'}")
 
 
 @users_group.command("unmanaged")

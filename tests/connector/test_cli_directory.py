@@ -148,3 +148,17 @@ def test_console_script_as_a_subprocess(config_file, app):
     assert (refused.returncode, refused.stderr) == (1, "Error: No organisation named 'nowhere'\n")
     assert run("audit", "--org", "initech", "--since", "soon").returncode == 2
     assert Organisation.select().where(Organisation.slug == "initech").exists()
+
+
+def test_make_admin_and_remove_admin(cli, make_user, org):
+    make_user("ann@acme.example")
+    granted = cli("users", "make-admin", "--org", "acme", "ann@acme.example")
+    assert granted.exit_code == 0, granted.output
+    assert "ann@acme.example is an admin" in granted.output
+    listed = json.loads(cli("users", "list", "--org", "acme", "--json").output)
+    assert listed[0]["admin"] is True
+    removed = cli("users", "remove-admin", "--org", "acme", "ANN@acme.example")
+    assert "no longer an admin" in removed.output
+    unknown = cli("users", "make-admin", "--org", "acme", "nobody@acme.example")
+    assert unknown.exit_code == 1
+    assert "nobody@acme.example" in unknown.output
