@@ -224,6 +224,15 @@ class RateLimitCounter(BaseModel):
     count = IntegerField(default=0)
 
 
+class IntegrationSetting(BaseModel):
+    """What the connector keeps about one IdP connection (a bearer token or an OAuth client),
+    keyed by the credential's stable key ("token:<id>", "client:<client_id>")."""
+
+    key = CharField(primary_key=True, max_length=100)
+    skip_invitations = BooleanField(default=False)
+    updated_at = DateTimeField(default=utcnow)
+
+
 # Indexes that are not expressed as unique=True on a field: one per lookup an IdP makes.
 User.add_index(User.organisation, User.user_name_key, unique=True)
 User.add_index(User.organisation, User.email_key, unique=True)
@@ -246,4 +255,4 @@ RateLimitCounter.add_index(RateLimitCounter.key, RateLimitCounter.window_ends_at
 RateLimitCounter.add_index(RateLimitCounter.window_ends_at)
 
 ALL_MODELS = (Setting, Organisation, User, UserValue, Team, Membership, Objective, Invitation,
-              OutboxMessage, AuditEvent, RateLimitCounter)
+              OutboxMessage, AuditEvent, RateLimitCounter, IntegrationSetting)

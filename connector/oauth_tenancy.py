@@ -5,6 +5,8 @@ scopes; the organisation of the request comes from the credential only.
 For each such request this sets
     g.organisation     the connector.models.Organisation the credential belongs to
     g.credential_name  "token:<name>" or "client:<name>", also the audit actor of the request
+    g.credential_key   the connection's stable key ("token:<id>", "client:<client_id>"), which
+                       connector.integrations keys its per-connection settings by
     g.scopes           the credential's scopes, e.g. ("scim:read", "scim:write")
 or answers 401/403 as a SCIM error document before any view runs.
 """
@@ -76,6 +78,7 @@ def init_app(app) -> None:
             oauth.refuse("The organisation this credential belongs to no longer exists.")
         g.organisation = organisation
         g.credential_name = credential.label
+        g.credential_key = credential.key
         g.scopes = credential.scopes
         g.credential_context = ExitStack()
         g.credential_context.enter_context(audit.acting_as(credential.label, _request_id()))

@@ -73,6 +73,11 @@ class Client(OAuthModel, ClientMixin):
     def label(self) -> str:
         return f"client:{self.name}"
 
+    @property
+    def key(self) -> str:
+        """Stable identity of this connection, for settings the application keeps about it."""
+        return f"client:{self.client_id}"
+
     def get_client_id(self):
         return self.client_id
 
@@ -149,6 +154,11 @@ class BearerToken(OAuthModel, TokenMixin):
         return f"token:{self.name}"
 
     @property
+    def key(self) -> str:
+        """Stable identity of this connection, for settings the application keeps about it."""
+        return f"token:{self.id}"
+
+    @property
     def status(self) -> str:
         if self.revoked_at:
             return "revoked"
@@ -196,6 +206,10 @@ class AccessToken(OAuthModel, TokenMixin):
     @property
     def label(self) -> str:
         return self.client.label
+
+    @property
+    def key(self) -> str:
+        return self.client.key
 
     def check_client(self, client):
         return self.client_id == client.id

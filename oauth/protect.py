@@ -34,11 +34,13 @@ class Refusal(Exception):
 @dataclass(frozen=True)
 class Credential:
     """Who is calling: `label` names the credential ("token:Okta", "client:Entra"), `tenant` the
-    one organisation it may reach, `scopes` what it may do there."""
+    one organisation it may reach, `scopes` what it may do there, `key` the connection's stable
+    identity ("token:<id>", "client:<client_id>") for settings the application keeps about it."""
 
     label: str
     tenant: str
     scopes: tuple[str, ...]
+    key: str = ""
 
 
 class MissingScopeError(InsufficientScopeError):
@@ -84,7 +86,7 @@ class ScimResourceProtector(ResourceProtector):
             token = self.acquire_token([scope])
         except OAuth2Error as error:
             self.raise_error_response(error)
-        return Credential(token.label, token.tenant, scopes.to_tuple(token.get_scope()))
+        return Credential(token.label, token.tenant, scopes.to_tuple(token.get_scope()), token.key)
 
     def refuse(self, description: str) -> None:
         """Refuse the request with 401 invalid_token, for reasons only the application knows."""

@@ -33,6 +33,13 @@ def list_tokens(tenant: str) -> list[BearerToken]:
     return list(BearerToken.select().where(BearerToken.tenant == tenant).order_by(BearerToken.id))
 
 
+def find_token(token_id: int) -> BearerToken:
+    token = BearerToken.get_or_none(BearerToken.id == token_id)
+    if token is None:
+        raise CredentialNotFound(f"No token with id {token_id}")
+    return token
+
+
 def find_named(tenant: str, name: str) -> BearerToken | None:
     """The newest token of that name that is neither revoked nor expired."""
     candidates = (BearerToken.select()

@@ -4,12 +4,12 @@ from __future__ import annotations
 import click
 from flask import current_app
 
-from connector import settings_of
+from connector import integrations, settings_of
 from connector.clock import isoformat, utcnow
 from connector.commands import echo_json, with_app
-from connector.commands.token import scope_option
+from connector.commands.token import INVITATION_CHOICE, scope_option, set_invitations, skip_invitations_option
 from connector.db import write_transaction
-from connector.oauth_tenancy import tenant_of
+from connector.oauth_tenancy import organisation_of, tenant_of
 from connector.organisations import find_organisation
 from oauth import clients, scopes
 from oauth.models import AUTHORIZATION_CODE, GRANT_TYPES
@@ -30,15 +30,18 @@ def client_group():
               help="For authorization_code: a redirect URI, matched exactly (repeat for several).")
 @click.option("--name", help="Names the client on the consent page and in the audit log.")
 @scope_option
+@skip_invitations_option
 @click.option("--json", "as_json", is_flag=True, help='Print {"client_id","client_secret",...}.')
 @with_app
-def create(org, grant, redirect_uris, name, scope, as_json):
+def create(org, grant, redirect_uris, name, scope, skip_invitations, as_json):
     """Create a client and print its id and first secret. The secret is shown this once."""
     organisation = find_organisation(org)
     with write_transaction():
         row, secret, plaintext = clients.create_client(
             tenant_of(organisation), grant_type=grant, name=name or DEFAULT_NAMES[grant],
             secret_days=_secret_days(), redirect_uris=redirect_uris, scope=scope)
+        if skip_invitations:
+            integrations.set_skip_invitations(row.key, True, organisation=organisation, label=row.label)
     summary = {"client_id": row.client_id, "client_secret": plaintext, "secret_id": secret.id,
                "secret_expires_at": isoformat(secret.expires_at), **_endpoints(row), **describe(row)}
     if as_json:
@@ -56,14 +59,17 @@ def create(org, grant, redirect_uris, name, scope, as_json):
 @with_app
 def list_(org, as_json):
     """List the organisation's clients and their secrets' ids and expiry (never a secret)."""
-    rows = [describe(row) for row in clients.list_clients(tenant_of(find_organisation(org)))]
+    found = clients.list_clients(tenant_of(find_organisation(org)))
+    skips = integrations.skip_flags(client.key for client in found)
+    rows = [{**describe(client), "skip_invitations": skips.get(client.key, False)} for client in found]
     if as_json:
         echo_json(rows)
         return
     if not rows:
         click.echo("No clients.")
     for row in rows:
-        click.echo(f"{row['client_id']}  {row['name']}  {row['grant']}  scopes: {' '.join(row['scopes'])}")
+        click.echo(f"{row['client_id']}  {row['name']}  {row['grant']}  scopes: {' '.join(row['scopes'])}"
+                   + ("  skips invitation emails" if row["skip_invitations"] else ""))
         for uri in row["redirect_uris"]:
             click.echo(f"    redirect URI: {uri}")
         for secret in row["secrets"]:
@@ -98,6 +104,16 @@ def delete_secret(client_id, secret_id):
     with write_transaction():
         clients.delete_secret(client_id, secret_id)
     click.echo(f"Secret {secret_id} of client {client_id} deleted.")
+
+
+@client_group.command("set-invitations")
+@click.argument("client_id")
+@click.argument("choice", type=INVITATION_CHOICE)
+@with_app
+def set_client_invitations(client_id, choice):
+    """Whether users this client's IdP creates get an invitation email: skip or send."""
+    row = clients.find_client(client_id)
+    set_invitations(row.key, choice, organisation=organisation_of(row.tenant), label=row.label)
 
 
 def describe(row) -> dict:

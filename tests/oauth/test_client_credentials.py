@@ -103,7 +103,7 @@ def test_unknown_scope_is_named(client, db):
     assert response.status_code == 400
     assert response.get_json() == {
         "error": "invalid_scope",
-        "error_description": "Unknown scope admin; this server offers scim:read scim:write offline_access"}
+        "error_description": "Unknown scope admin; this server offers scim:read scim:write audit:read offline_access"}
 
 
 def test_authorization_code_client_cannot_use_client_credentials(client, db):

@@ -14,7 +14,7 @@ def test_metadata_document(client, db):
         "token_endpoint": "https://ally.test/oauth/token",
         "revocation_endpoint": "https://ally.test/oauth/revoke",
         "introspection_endpoint": "https://ally.test/oauth/introspect",
-        "scopes_supported": ["scim:read", "scim:write", "offline_access"],
+        "scopes_supported": ["scim:read", "scim:write", "audit:read", "offline_access"],
         "response_types_supported": ["code"],
         "response_modes_supported": ["query"],
         "grant_types_supported": ["authorization_code", "client_credentials", "refresh_token"],
