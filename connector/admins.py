@@ -9,7 +9,7 @@ from peewee import chunked, fn
 
 from connector.db import write_transaction
 from connector.models import Membership, Team, User
-from connector.user_changes import record, require_present, touch
+from connector.user_changes import record, require_present, save
 
 BATCH = 500
 
@@ -63,7 +63,6 @@ def _set_admin(user, flag: bool) -> User:
         return user
     with write_transaction():
         user.is_admin = flag
-        touch(user)
-        user.save()
+        save(user)
         record("user.admin_granted" if flag else "user.admin_revoked", user, {"is_admin": [not flag, flag]})
     return user

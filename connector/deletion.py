@@ -12,7 +12,8 @@ from connector.clock import utcnow
 from connector.db import write_transaction
 from connector.errors import OwnsObjectives
 from connector.models import Membership, Objective, User
-from connector.user_changes import record, require_present, snapshot, touch
+from connector import user_changes
+from connector.user_changes import record, require_present, snapshot
 
 
 def owned_objectives(user) -> int:
@@ -63,8 +64,7 @@ def _mark_pending_deletion(user) -> None:
     user.status, user.suspended_at = "suspended", user.suspended_at or now
     user.user_name_key = user.email_key = user.manager = None
     user.is_admin, user.pending_deletion_at = False, now
-    touch(user)
-    user.save()
+    user_changes.save(user)
     invitations.revoke_open(user)
     Membership.delete().where(Membership.user == user).execute()
     _detach_reports(user)
@@ -76,7 +76,7 @@ def _erase(user, action: str) -> None:
     """Delete the row; memberships, values and invitations go with it (ON DELETE CASCADE)."""
     _detach_reports(user)
     record(action, user, {"status": [user.status, None]})
-    user.delete_instance()
+    user_changes.delete(user)
 
 
 def _detach_reports(user) -> None:

@@ -12,12 +12,12 @@ from peewee import IntegrityError, chunked, fn
 
 from connector import audit, autojoin, invitations, user_values
 from connector.clock import utcnow
-from connector.db import database, insert_rows, write_transaction
+from connector.db import database, insert_rows, is_postgres, write_transaction
 from connector.errors import AccountSuspended, AllyError, Conflict, DuplicateUser, InvalidInvitation, InvalidValue, \
     MissingUserName, NotFound, UnknownField
 from connector.limits import check_text
 from connector.models import User
-from connector.user_changes import record, require_present, snapshot, touch
+from connector.user_changes import record, require_present, save, snapshot
 
 PROFILE_FIELDS = ("external_id", "formatted_name", "given_name", "family_name", "middle_name", "honorific_prefix",
                   "honorific_suffix", "display_name", "nick_name", "profile_url", "title", "user_type",
@@ -35,11 +35,15 @@ def users_query(org):
     return User.select().where((User.organisation == org) & User.pending_deletion_at.is_null())
 
 
-def get_user(org, user_id: str) -> User:
+def get_user(org, user_id: str, *, lock: bool = False) -> User:
     """The user with this id in this organisation; NotFound when unknown, in another
-    organisation, or pending deletion."""
-    user = User.get_or_none((User.id == str(user_id)) & (User.organisation == org)
-                            & User.pending_deletion_at.is_null())
+    organisation, or pending deletion. lock=True, inside a write transaction, keeps the row
+    locked until it ends on PostgreSQL (SELECT ... FOR UPDATE), so concurrent changes of one
+    user queue instead of overwriting each other (SQLite's write transactions lock already)."""
+    query = users_query(org).where(User.id == str(user_id))
+    if lock and is_postgres():
+        query = query.for_update()
+    user = query.first()
     if user is None:
         raise NotFound(f"No user with the id {user_id!r} in this organisation")
     return user
@@ -67,7 +71,8 @@ def create_user(org, attrs: dict, *, values: dict | None = None, managed_by_idp:
                 skip_invitation: bool | None = None, active: bool = True) -> User:
     """Invite or auto-join a user. A work-domain email joins as `active`; another is invited
     (with an email unless skipped) or refused by the outside-domains policy. active=False
-    creates the user suspended, with no invitation."""
+    creates the user suspended, with no invitation. managed_by_idp=True: an identity provider
+    provisions the user (and has just seen it: User.idp_seen_at)."""
     with write_transaction():
         user = create_users(org, [(attrs, values)], managed_by_idp=managed_by_idp, skip_invitation=skip_invitation,
                             invite=active)[0]
@@ -159,7 +164,6 @@ def _apply_update(user, changes: dict, values: dict) -> None:
     _check_new_identity(user, before)
     user_values.replace(user, {kind: values[kind] for kind in value_changes})
     _set_keys(user)
-    touch(user)
     _save(user)
     record("user.updated", user, diff)
 
@@ -172,8 +176,7 @@ def suspend(user) -> User:
     with write_transaction():
         before = user.status
         user.status, user.suspended_at = "suspended", utcnow()
-        touch(user)
-        user.save()
+        save(user)
         invitations.revoke_open(user)
         record("user.suspended", user, {"status": [before, "suspended"]})
     return user
@@ -188,8 +191,7 @@ def reactivate(user, *, skip_invitation: bool | None = None) -> User:
     with write_transaction():
         user.status = "active" if user.joined_at else "invited"
         user.suspended_at = None
-        touch(user)
-        user.save()
+        save(user)
         record("user.reactivated", user, {"status": ["suspended", user.status]})
         if user.status == "invited" and not invitations.should_skip(user.organisation, skip_invitation):
             invitations.issue(user, user.organisation)
@@ -228,8 +230,7 @@ def accept_invitation(token: str) -> User:
         user = _invitee(invitations.redeem(token))
         if user.status == "invited":
             user.status, user.joined_at = "active", utcnow()
-            touch(user)
-            user.save()
+            save(user)
             record("user.joined", user, {"status": ["invited", "active"]})
     return user
 
@@ -312,7 +313,8 @@ def _new_user(org, attrs: dict, values: dict | None, managed_by_idp: bool) -> tu
     if not user_name:
         raise MissingUserName()
     email = user_values.primary_email(values.get("emails", []), user_name)
-    user = User(organisation=org, **attrs, user_name=user_name, email=email, managed_by_idp=managed_by_idp)
+    user = User(organisation=org, **attrs, user_name=user_name, email=email, managed_by_idp=managed_by_idp,
+                idp_seen_at=utcnow() if managed_by_idp else None)
     _set_keys(user)
     return user, values
 
@@ -337,11 +339,11 @@ def _insert(org, users: list[User]) -> None:
 
 
 def _save(user) -> None:
-    """Save a changed user; a unique index that fires because of a concurrent writer becomes
-    the same DuplicateUser the check before would have raised."""
+    """Write a changed user (user_changes.save); a unique index that fires because of a
+    concurrent writer becomes the same DuplicateUser the check before would have raised."""
     try:
         with database.atomic():
-            user.save()
+            save(user)
     except IntegrityError:
         _ensure_unique(user)
         raise

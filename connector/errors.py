@@ -7,6 +7,7 @@ The three families tell a backend the SCIM answer (RFC 7644 §3.12):
 - `InvalidValue`: 400 with scimType `invalidValue`.
 `OwnsObjectives` and `InvalidInvitation` stand alone: a SCIM DELETE never meets the first
 (it marks the user pending deletion instead), and the second belongs to the join page.
+`StaleVersion` stands alone too: a compare-and-set write lost to another writer (SCIM 412).
 """
 from __future__ import annotations
 
@@ -57,6 +58,14 @@ class DuplicateTeam(Conflict):
     def __init__(self, name: str):
         super().__init__(f"A team named {name!r} already exists")
         self.name = name
+
+
+class StaleVersion(AllyError):
+    """The caller changed a user as of a version (SCIM If-Match) that is no longer the stored one."""
+
+    def __init__(self, user_label: str, expected):
+        super().__init__(f"{user_label} has changed since version {expected}; read it again before changing it")
+        self.expected = expected
 
 
 class OwnsObjectives(AllyError):

@@ -7,11 +7,10 @@ from __future__ import annotations
 from peewee import Case, chunked, fn
 
 from connector import audit, hierarchy
-from connector.clock import utcnow
 from connector.db import write_transaction
 from connector.errors import ManagerCycle, ManagerNotFound
 from connector.models import User
-from connector.user_changes import require_present
+from connector.user_changes import require_present, update_many
 
 BATCH = 500  # ids per IN (...) list
 
@@ -79,18 +78,17 @@ def _id_of(manager) -> str | None:
 
 
 def _store(org_id, changed: list[tuple]) -> None:
-    """Write the new managers (one UPDATE per few hundred users), update the objects, and
-    audit each change with the old and new manager's userName."""
+    """Write the new managers (one UPDATE per few hundred users, user_changes.update_many),
+    update the objects, and audit each change with the old and new manager's userName."""
     before = {}
     for batch in chunked(sorted({user.manager_id for user, _ in changed if user.manager_id}), BATCH):
         before.update(User.select(User.id, User.user_name).where(User.id.in_(batch)).tuples())
-    now = utcnow()
     for batch in chunked(changed, BATCH):
         new_manager = Case(User.id, [(user.id, new.id if new else None) for user, new in batch])
-        (User.update(manager=new_manager, version=User.version + 1, updated_at=now)
-         .where(User.id.in_([user.id for user, _ in batch])).execute())
+        update_many([user for user, _ in batch], {User.manager: new_manager})
     events = [(user.id, user.user_name, {"manager": [before.get(user.manager_id), new.user_name if new else None]})
               for user, new in changed]
     for user, new in changed:
-        user.manager, user.version, user.updated_at = new, user.version + 1, now
+        user.manager = new
+        user._dirty.discard("manager")  # written above
     audit.record_many("user.manager_changed", organisation=org_id, target_type="user", targets=events)

@@ -113,8 +113,19 @@ def members(team) -> list[tuple[str, str]]:
 
 def teams_of(user) -> list[tuple[str, str]]:
     """(id, name) of the teams the user belongs to, by name (SCIM User `groups`)."""
-    return list(Membership.select(Team.id, Team.name).join(Team).where(Membership.user == user)
-                .order_by(Team.name_key).tuples())
+    return teams_of_users([user.id]).get(user.id, [])
+
+
+def teams_of_users(user_ids) -> dict[str, list[tuple[str, str]]]:
+    """{user id: [(team id, name), ...]} by name, for many users at once (a SCIM page of
+    users): one query per BATCH ids."""
+    found: dict[str, list[tuple[str, str]]] = {}
+    for batch in chunked(list(user_ids), BATCH):
+        query = (Membership.select(Membership.user, Team.id, Team.name).join(Team)
+                 .where(Membership.user.in_(batch)).order_by(Team.name_key, Team.id).tuples())
+        for user_id, team_id, name in query:
+            found.setdefault(user_id, []).append((team_id, name))
+    return found
 
 
 def _members_if(renamed_to, team, org) -> list[str]:

@@ -1,12 +1,33 @@
 """What every change to a user does, whichever rule makes it: refuse users pending deletion,
-bump the version (the SCIM ETag), and write the audit event."""
+write the change as the user's next version (the SCIM ETag) in SQL, and write the audit event.
+
+Versions are bumped by the database (`version = version + 1`), never computed in Python, so two
+writers can never store the same next version. A caller that changes a user as of a version it
+read (SCIM If-Match) wraps its changes in `changing(user, expected_version=...)`: every write
+inside is then also guarded by `WHERE version = <the version this object holds>`, and a row
+another writer moved on raises StaleVersion, which rolls the caller's transaction back.
+"""
 from __future__ import annotations
 
+from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime
+
+from peewee import Case
 
 from connector import audit
 from connector.clock import isoformat, utcnow
-from connector.errors import NotFound
+from connector.errors import NotFound, StaleVersion
+from connector.models import User
+
+# Written by save() itself; a caller's value for them is never used.
+_MANAGED = frozenset({"version", "updated_at", "idp_seen_at"})
+
+
+@dataclass(frozen=True)
+class _Change:
+    guarded: bool = False
+    by_idp: bool = False
 
 
 def require_present(user) -> None:
@@ -16,10 +37,81 @@ def require_present(user) -> None:
         raise NotFound(f"No user with the id {user.id!r} in this organisation")
 
 
-def touch(user) -> None:
-    """Mark the user changed: a new version and updated_at. The caller saves."""
-    user.version += 1
-    user.updated_at = utcnow()
+@contextmanager
+def changing(user, *, expected_version=None, by_idp: bool = False):
+    """Around one caller's changes to one user object (a SCIM request). expected_version (the
+    If-Match version) must be the version the object was read with, and every write below is
+    compare-and-set against it; by_idp records the writes as the identity provider's
+    (User.idp_seen_at, read by the report of accounts no IdP manages)."""
+    if expected_version is not None and str(expected_version) != str(user.version):
+        raise StaleVersion(user.user_name, expected_version)
+    previous = user.__dict__.get("_change")
+    user._change = _Change(guarded=expected_version is not None, by_idp=by_idp)
+    try:
+        yield user
+    finally:
+        user._change = previous
+
+
+def save(user) -> None:
+    """Write the user's changed fields as one new version (see update_many)."""
+    data = {field: user.__data__.get(field.name) for field in user.dirty_fields if field.name not in _MANAGED}
+    update_many([user], data)
+    user._dirty.clear()
+
+
+def update_many(users: list, data: dict) -> None:
+    """One UPDATE writing `data` (column -> value, or an SQL expression such as a CASE over
+    User.id) to these users, each as one new version: `version = version + 1` and updated_at
+    in SQL, idp_seen_at for users changed for the IdP, compare-and-set for users under an
+    expected version (see the module docstring). The objects get the new version."""
+    changes = [_change_of(user) for user in users]
+    now = utcnow()
+    data = {**data, User.version: User.version + 1, User.updated_at: now}
+    seen = [user.id for user, change in zip(users, changes) if change.by_idp]
+    if seen:
+        data[User.idp_seen_at] = now if len(seen) == len(users) else \
+            Case(User.id, [(user_id, now) for user_id in seen], User.idp_seen_at)
+    if User.update(data).where(_current(users, changes)).execute() != len({user.id for user in users}):
+        _lost(users, changes)
+    for user, change in zip(users, changes):
+        user.version, user.updated_at = user.version + 1, now
+        if change.by_idp:
+            user.idp_seen_at = now
+
+
+def delete(user) -> None:
+    """Delete the user's row (values, memberships and invitations go with it, ON DELETE
+    CASCADE), compare-and-set like save()."""
+    changes = [_change_of(user)]
+    if not User.delete().where(_current([user], changes)).execute():
+        _lost([user], changes)
+
+
+def _change_of(user) -> _Change:
+    return user.__dict__.get("_change") or _Change()
+
+
+def _current(users: list, changes: list):
+    """The rows as the objects know them: the id, and for guarded users the version too."""
+    plain = [user.id for user, change in zip(users, changes) if not change.guarded]
+    where = User.id.in_(plain) if plain else None
+    for user, change in zip(users, changes):
+        if change.guarded:
+            clause = (User.id == user.id) & (User.version == user.version)
+            where = clause if where is None else where | clause
+    return where
+
+
+def _lost(users: list, changes: list) -> None:
+    """Which user another writer changed (StaleVersion) or deleted (NotFound)."""
+    stored = dict(User.select(User.id, User.version).where(User.id.in_([user.id for user in users])).tuples())
+    for user, change in zip(users, changes):
+        if user.id not in stored:
+            raise NotFound(f"No user with the id {user.id!r} in this organisation")
+        if change.guarded and stored[user.id] != user.version:
+            raise StaleVersion(user.user_name, user.version)
+    raise RuntimeError("a user update wrote fewer rows than it was given")
 
 
 def snapshot(user, fields) -> dict:

@@ -7,11 +7,14 @@ country). A kind that is present replaces all its rows; a kind that is absent is
 """
 from __future__ import annotations
 
+from peewee import chunked
+
 from connector.db import insert_rows
 from connector.errors import InvalidValue, UnknownField
 from connector.limits import check_text
 from connector.models import VALUE_KINDS, UserValue
 
+BATCH = 500  # user ids per IN (...) list
 ROW_FIELDS = frozenset({"value", "display", "type", "primary", "formatted", "street_address", "locality",
                         "region", "postal_code", "country"})
 
@@ -49,12 +52,21 @@ def primary_email(emails: list[dict], user_name: str | None) -> str | None:
 
 def rows_of(user, kinds=VALUE_KINDS) -> dict[str, list[dict]]:
     """The user's stored values, grouped by kind, in the order they were sent."""
-    grouped: dict[str, list[dict]] = {}
-    query = (UserValue.select().where((UserValue.user == user) & UserValue.kind.in_(list(kinds)))
-             .order_by(UserValue.kind, UserValue.position))
-    for row in query:
-        fields = {name: getattr(row, name) for name in ROW_FIELDS if getattr(row, name) not in (None, False)}
-        grouped.setdefault(row.kind, []).append(fields)
+    return rows_for([user.id], kinds).get(user.id, {})
+
+
+def rows_for(user_ids, kinds=VALUE_KINDS) -> dict[str, dict[str, list[dict]]]:
+    """{user id: {kind: [row, ...]}} for many users at once (a SCIM page): one query per
+    BATCH ids, whatever the number of values."""
+    grouped: dict[str, dict[str, list[dict]]] = {}
+    if not kinds:
+        return grouped
+    for batch in chunked(list(user_ids), BATCH):
+        query = (UserValue.select().where(UserValue.user.in_(batch) & UserValue.kind.in_(list(kinds)))
+                 .order_by(UserValue.user, UserValue.kind, UserValue.position))
+        for row in query:
+            fields = {name: getattr(row, name) for name in ROW_FIELDS if getattr(row, name) not in (None, False)}
+            grouped.setdefault(row.user_id, {}).setdefault(row.kind, []).append(fields)
     return grouped
 
 
