@@ -12,7 +12,7 @@ from connector.logs import configure_logging
 
 def create_app(settings: Settings | None = None) -> Flask:
     """The application factory: the only place that knows every part."""
-    from connector import audit_api, join  # import the directory, whose modules import settings_of from here
+    from connector import audit_api, join, scim_app  # import the directory, whose modules import settings_of from here
 
     settings = settings or load_settings(config_path_from_env())
     configure_logging(settings.log_level)
@@ -29,6 +29,7 @@ def create_app(settings: Settings | None = None) -> Flask:
                    describe_tenant=oauth_tenancy.describe_tenant, on_event=oauth_tenancy.record_event,
                    rate_limit=ratelimit.hit)
     oauth_tenancy.init_app(app)
+    scim_app.init_app(app, settings)  # after the credential check it relies on, before http_errors
     app.register_blueprint(health.bp)
     app.register_blueprint(join.bp)
     app.register_blueprint(audit_api.bp)

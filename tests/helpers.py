@@ -12,12 +12,15 @@ class Api:
 
     prefix = "/scim/v2"
 
-    def __init__(self, client):
+    def __init__(self, client, headers=None):
         self.client = client
+        self.headers = dict(headers or {})  # sent with every request (e.g. Authorization)
 
     def request(self, method, path, body=None, headers=None, **kwargs):
         data = None if body is None else (body if isinstance(body, (str, bytes)) else json.dumps(body))
-        headers = {"Content-Type": SCIM_JSON, **(headers or {})} if data is not None else (headers or {})
+        headers = {**self.headers, **(headers or {})}
+        if data is not None:
+            headers = {"Content-Type": SCIM_JSON, **headers}
         return self.client.open(self.prefix + path, method=method, data=data, headers=headers, **kwargs)
 
     def get(self, path, **kwargs):

@@ -35,3 +35,20 @@ def join_token(recipient: str) -> str:
                .order_by(OutboxMessage.id.desc()).first())
     assert message is not None, f"no email queued for {recipient}"
     return JOIN_LINK.search(message.body).group(1)
+
+
+@pytest.fixture
+def idp_token(db):
+    """A real long-lived bearer token of the "acme" organisation, made through oauth's API
+    (as `ally-scim token create --org acme` does)."""
+    from tests.oauth.helpers import acme, bearer_token
+
+    return bearer_token(acme(), name="Okta")
+
+
+@pytest.fixture
+def scim(client, idp_token):
+    """The SCIM API of the real app, as the acme organisation's IdP calls it."""
+    from tests.helpers import Api
+
+    return Api(client, headers={"Authorization": f"Bearer {idp_token}"})
