@@ -10,7 +10,7 @@ the page's multi-valued values, managers and teams, each in one query.
 from __future__ import annotations
 
 from flask import g
-from peewee import SQL
+from peewee import SQL, NodeList
 
 from scim.backend import ListResult, ResourceRecord
 from scim.core_schemas import ENTERPRISE_USER, ENTERPRISE_USER_URN, USER
@@ -51,8 +51,8 @@ def filter_map() -> dict:
         "meta.lastModified": Column(User.updated_at),
         f"{ALLY_USER_URN}:status": Column(User.status),
         f"{MANAGER_PATH}.value": Column(User.manager),
-        f"{MANAGER_PATH}.displayName": Column(
-            Manager.select(Manager.display_name).where(Manager.id == User.manager)),
+        f"{MANAGER_PATH}.displayName": Column(NodeList(
+            (Manager.select(Manager.display_name).where(Manager.id == User.manager),), parens=True)),
         "groups": Child(lambda: Membership.select(SQL("1")).join(Team), Membership.user == User.id,
                         columns={"value": Column(Team.id), "display": Column(Team.name_key, lowered=True)}),
     }
