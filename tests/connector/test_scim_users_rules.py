@@ -246,3 +246,20 @@ def test_idp_dialects_reach_the_directory(scim, db):
     assert (row.email, row.email_key, row.given_name, row.department, row.manager_id, row.status) == (
         "Nora@Acme.example", "nora@acme.example", "Nora", "Sales", boss["id"], "suspended")
     assert response.get_json()["emails"] == [{"type": "work", "value": "Nora@Acme.example"}]
+
+
+def test_bulk_creates_users_through_the_same_rules(scim, db):
+    """RFC 7644 §3.7: a bulkId reference names a user created earlier in the same request."""
+    body = {"schemas": ["urn:ietf:params:scim:api:messages:2.0:BulkRequest"], "Operations": [
+        {"method": "POST", "path": "/Users", "bulkId": "boss",
+         "data": user_body("tess@acme.example", displayName="Tess")},
+        {"method": "POST", "path": "/Users", "bulkId": "report",
+         "data": user_body("uma@acme.example", **{ENTERPRISE: {"manager": {"value": "bulkId:boss"}}})},
+        {"method": "POST", "path": "/Users", "bulkId": "again", "data": user_body("TESS@acme.example")},
+    ]}
+    response = scim.post("/Bulk", body)
+    assert response.status_code == 200, response.get_json()
+    statuses = [operation["status"] for operation in response.get_json()["Operations"]]
+    assert statuses == ["201", "201", "409"]
+    boss = User.get(User.user_name == "tess@acme.example")
+    assert User.get(User.user_name == "uma@acme.example").manager_id == boss.id
