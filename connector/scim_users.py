@@ -119,6 +119,8 @@ class UserBackend:
                 deletion.scim_delete_user(user)
 
     def _change(self, resource_id, new_attributes, expected_version, projection):
+        """PUT and PATCH: the user as SCIM sees it, `new_attributes(current)` (Replacement.resolve
+        or Patch.apply), and the directory asked for the difference, in one transaction."""
         with translated(), write_transaction():
             user = directory.get_user(_org(), resource_id, lock=True)
             with user_changes.changing(user, expected_version=expected_version, by_idp=True):

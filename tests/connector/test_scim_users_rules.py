@@ -210,9 +210,10 @@ def test_groups_list_the_users_teams(scim, db):
     sales, ops = teams.create_team(org, "Sales"), teams.create_team(org, "Ops")
     teams.add_members(sales, [user["id"]])
     teams.add_members(ops, [user["id"]])
+    base = "https://ally.test/scim/v2/Groups"
     assert scim.get(f"/Users/{user['id']}").get_json()["groups"] == [
-        {"value": ops.id, "$ref": f"https://ally.test/scim/v2/Groups/{ops.id}", "display": "Ops", "type": "direct"},
-        {"value": sales.id, "$ref": f"https://ally.test/scim/v2/Groups/{sales.id}", "display": "Sales", "type": "direct"},
+        {"value": ops.id, "$ref": f"{base}/{ops.id}", "display": "Ops", "type": "direct"},
+        {"value": sales.id, "$ref": f"{base}/{sales.id}", "display": "Sales", "type": "direct"},
     ]
     found = scim.get(f'/Users?filter=groups eq "{sales.id}"&attributes=userName').get_json()
     assert [r["userName"] for r in found["Resources"]] == ["rae@acme.example"]
