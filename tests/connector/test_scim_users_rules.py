@@ -264,3 +264,18 @@ def test_bulk_creates_users_through_the_same_rules(scim, db):
     assert statuses == ["201", "201", "409"]
     boss = User.get(User.user_name == "tess@acme.example")
     assert User.get(User.user_name == "uma@acme.example").manager_id == boss.id
+
+
+def test_the_ally_extension_is_published(scim, db):
+    """RFC 7643 §7: /Schemas describes the Ally user extension; /ResourceTypes names it."""
+    schema = scim.get(f"/Schemas/{ALLY}").get_json()
+    assert schema["attributes"] == [{
+        "name": "status", "type": "string", "multiValued": False,
+        "description": "The user's Ally status: invited (invitation sent, not joined yet), active or suspended.",
+        "required": False, "canonicalValues": ["invited", "active", "suspended"], "caseExact": False,
+        "mutability": "readOnly", "returned": "default", "uniqueness": "none"}]
+    users = scim.get("/ResourceTypes/User").get_json()
+    assert users["schemaExtensions"] == [{"schema": ENTERPRISE, "required": False}, {"schema": ALLY, "required": False}]
+    user = create(scim, "vic@acme.example")
+    refused = scim.ops(f"/Users/{user['id']}", replace(f"{ALLY}:status", "active"))
+    assert_scim_error(refused, 400, "mutability")
