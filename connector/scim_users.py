@@ -18,7 +18,7 @@ from scim.filter_map import Child, Column
 from scim.resources import Extension, ResourceType, ScimConfig
 from scim.schemas import Attribute, Schema
 
-from connector import admins, deletion, directory, managers, teams, user_changes, user_values
+from connector import admins, deletion, directory, integrations, managers, teams, user_changes, user_values
 from connector.db import write_transaction
 from connector.models import USER_STATUSES, VALUE_KINDS, Membership, Team, User, UserValue
 from connector.scim_errors import translated
@@ -79,12 +79,14 @@ class UserBackend:
         self.base_url = base_url
 
     def create(self, attributes, *, projection):
-        """RFC 7644 §3.3: auto-join, invitation or refusal as the directory decides; the
+        """RFC 7644 §3.3: auto-join, invitation or refusal as the directory decides (no
+        invitation email when the organisation or this IdP connection skips them); the
         password is never stored."""
         state = from_scim(attributes)
         with translated(), write_transaction():
             user = directory.create_user(_org(), state.fields, values=state.values, managed_by_idp=True,
-                                         active=state.active is not False)
+                                         active=state.active is not False,
+                                         skip_invitation=integrations.skips_invitations())
             with user_changes.changing(user, by_idp=True):
                 _store_links(user, from_scim({}), state)
             return self._records([user], projection)[0]
@@ -154,7 +156,7 @@ def _store(user, before: UserState, after: UserState) -> None:
     if fields or values:
         directory.update_user(user, fields, values=values)
     if activity:
-        directory.set_active(user, after.active)
+        directory.set_active(user, after.active, skip_invitation=integrations.skips_invitations())
     _store_links(user, before, after)
 
 

@@ -279,3 +279,25 @@ def test_the_ally_extension_is_published(scim, db):
     user = create(scim, "vic@acme.example")
     refused = scim.ops(f"/Users/{user['id']}", replace(f"{ALLY}:status", "active"))
     assert_scim_error(refused, 400, "mutability")
+
+
+def test_a_connection_that_skips_invitations_creates_and_reactivates_without_email(client, db):
+    """Ally's "Skip Invitation Email" for one IdP connection (connector.integrations): users it
+    creates outside the work domains are invited without an email, and so are those it
+    reactivates before they joined; another connection of the organisation still sends them."""
+    from connector import integrations
+    from connector.oauth_tenancy import tenant_of
+    from oauth import tokens
+    from tests.helpers import Api
+
+    quiet_row, quiet_token = tokens.create_token(tenant_of(find_organisation("acme")), name="Setup")
+    integrations.set_skip_invitations(f"token:{quiet_row.id}", True)
+    quiet = Api(client, headers={"Authorization": f"Bearer {quiet_token}"})
+    guest = create(quiet, "wes@partner.example")
+    assert guest[ALLY] == {"status": "invited"} and OutboxMessage.select().count() == 0
+    quiet.ops(f"/Users/{guest['id']}", replace("active", False))
+    quiet.ops(f"/Users/{guest['id']}", replace("active", True))
+    assert stored(guest["id"]).status == "invited" and OutboxMessage.select().count() == 0
+    _, loud_token = tokens.create_token(tenant_of(find_organisation("acme")), name="Okta")
+    create(Api(client, headers={"Authorization": f"Bearer {loud_token}"}), "xia@partner.example")
+    assert [m.recipient for m in OutboxMessage.select()] == ["xia@partner.example"]
