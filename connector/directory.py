@@ -313,8 +313,9 @@ def _new_user(org, attrs: dict, values: dict | None, managed_by_idp: bool) -> tu
     if not user_name:
         raise MissingUserName()
     email = user_values.primary_email(values.get("emails", []), user_name)
+    now = utcnow()
     user = User(organisation=org, **attrs, user_name=user_name, email=email, managed_by_idp=managed_by_idp,
-                idp_seen_at=utcnow() if managed_by_idp else None)
+                created_at=now, updated_at=now, idp_seen_at=now if managed_by_idp else None)
     _set_keys(user)
     return user, values
 

@@ -89,4 +89,4 @@ def test_changes_for_the_idp_record_when_it_last_changed_the_user(org, make_user
 def test_users_the_idp_provisions_are_managed_and_seen(org):
     user = directory.create_user(org, {"user_name": "gil@acme.example"}, managed_by_idp=True)
     stored = fresh(user)
-    assert stored.managed_by_idp and stored.idp_seen_at >= stored.created_at
+    assert stored.managed_by_idp and stored.idp_seen_at == stored.created_at == stored.updated_at
