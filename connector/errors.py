@@ -61,7 +61,8 @@ class DuplicateTeam(Conflict):
 
 
 class StaleVersion(AllyError):
-    """The caller changed a user as of a version (SCIM If-Match) that is no longer the stored one."""
+    """The caller changed a user or team as of a version (SCIM If-Match) that is no longer the
+    stored one: nothing was changed."""
 
     def __init__(self, user_label: str, expected):
         super().__init__(f"{user_label} has changed since version {expected}; read it again before changing it")

@@ -2,10 +2,15 @@
 sub-teams with no cycles, and memberships. Removing a member removes them from the team only;
 deleting a team deletes the team and its memberships, never the users (DESIGN.md §3).
 
+Every change goes through `change_team`: one transaction and one write of the team's row,
+whose `version = version + 1` is computed in SQL (two writers never lose a bump) and, when the
+caller holds a version (SCIM If-Match), guarded by `WHERE version = expected` (StaleVersion).
 Membership changes cost in proportion to the user ids given, never to the team's size: a
 50,000-member team is never loaded to add or remove one member.
 """
 from __future__ import annotations
+
+from dataclasses import dataclass, field
 
 from peewee import IntegrityError, chunked, fn
 
@@ -14,12 +19,27 @@ from connector.admins import admin_group_keys
 from connector.clock import utcnow
 from connector.db import database, write_transaction
 from connector.errors import DuplicateTeam, InvalidTeamName, MemberNotFound, NotFound, ParentTeamNotFound, \
-    TeamCycle, UnknownField
+    StaleVersion, TeamCycle, UnknownField
 from connector.limits import check_text
 from connector.models import Membership, Team, User
 
 BATCH = 500  # ids per IN (...) list and rows per INSERT
 CHANGEABLE = frozenset({"name", "external_id", "managed_by_idp"})
+KEEP = object()  # change_team(parent=KEEP): the parent stays as it is
+
+
+@dataclass
+class TeamChange:
+    """What one change_team call did: changed columns as {column: [before, after]} (the parent
+    by name), and the user ids added and removed."""
+
+    fields: dict = field(default_factory=dict)
+    added: list = field(default_factory=list)
+    removed: list = field(default_factory=list)
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.fields or self.added or self.removed)
 
 
 def get_team(org, team_id: str) -> Team:
@@ -38,7 +58,9 @@ def find_team(org, name_or_id: str) -> Team:
     return team
 
 
-def create_team(org, name: str, *, parent=None, external_id: str | None = None, managed_by_idp: bool = False) -> Team:
+def create_team(org, name: str, *, parent=None, external_id: str | None = None, managed_by_idp: bool = False,
+                members=()) -> Team:
+    """A new team (a sub-team of parent: a Team or a team id), with these users (ids) as members."""
     name = _checked_name(name)
     check_text(Team, {"external_id": external_id})
     with write_transaction():
@@ -47,34 +69,47 @@ def create_team(org, name: str, *, parent=None, external_id: str | None = None, 
                     managed_by_idp=managed_by_idp)
         if parent is not None:
             team.parent = _resolve_parent(org, team, parent)
-        _save(team, org, force_insert=True)
+        _insert(team, org)
         _record("team.created", team, {"name": [None, name], "parent": [None, _name_of(team.parent_id)]})
+        ids = _distinct(members)
+        with membership_effects.admin_changes(team, org, ids):
+            _member_events("team.member_added", team, org, _add(team, org, ids), [None, team.name])
     return team
 
 
-def update_team(team, changes: dict) -> Team:
-    """Rename the team or change its externalId; unchanged values change nothing."""
-    if set(changes) - CHANGEABLE:
-        raise UnknownField(set(changes) - CHANGEABLE)
-    check_text(Team, changes)
-    if "name" in changes:
-        changes = {**changes, "name": _checked_name(changes["name"])}
-    before = {name: getattr(team, name) for name in changes}
-    diff = audit.diff(before, changes)
-    if not diff:
-        return team
+def change_team(team, *, changes: dict | None = None, parent=KEEP, members=None, add=(), remove=(),
+                expected_version: int | None = None) -> TeamChange:
+    """Change the team in one transaction: `changes` to name, external_id or managed_by_idp
+    (unchanged values change nothing); `parent` a Team, a team id or None (top level); members
+    either `members`, the complete new set (its current ids are read to compare), or `remove`
+    then `add` (costing only these ids; present or absent ids are no error). With
+    expected_version the change happens only if the team is still at that version."""
+    fields = _field_changes(team, changes or {})
     org = team.organisation
-    renamed_to = changes["name"] if "name" in diff else None
-    with write_transaction(), membership_effects.admin_changes(team, org, _members_if(renamed_to, team, org),
-                                                               new_name=renamed_to):
-        if renamed_to and renamed_to.lower() != team.name_key:
-            _ensure_free(org, renamed_to, exclude=team)
-        for name, value in changes.items():
-            setattr(team, name, value)
-        team.name_key = team.name.lower()
-        _touch(team)
-        _save(team, org)
-        _record("team.renamed" if set(diff) == {"name"} else "team.updated", team, diff)
+    with write_transaction():
+        if members is not None:
+            add, remove = _difference(team, members)
+        add, remove = _distinct(add), _distinct(remove)
+        remove = [user_id for user_id in remove if user_id not in set(add)]
+        new_name = fields["name"][1] if "name" in fields else None
+        if new_name is not None and new_name.lower() != team.name_key:
+            _ensure_free(org, new_name, exclude=team)
+        new_parent = _parent_change(team, org, parent)
+        concerned = [*add, *remove, *_members_if(new_name, team, org)]
+        with membership_effects.admin_changes(team, org, concerned, new_name=new_name):
+            added, removed = _add(team, org, add), _remove(team, remove)
+            result = TeamChange(fields=fields, added=list(added), removed=list(removed))
+            if new_parent is not KEEP:
+                result.fields["parent"] = [_name_of(team.parent_id), new_parent.name if new_parent else None]
+            _write(team, org, result, new_parent, expected_version)
+            _member_events("team.member_added", team, org, added, [None, team.name])
+            _member_events("team.member_removed", team, org, removed, [team.name, None])
+    return result
+
+
+def update_team(team, changes: dict, *, expected_version: int | None = None) -> Team:
+    """Rename the team or change its externalId; unchanged values change nothing."""
+    change_team(team, changes=changes, expected_version=expected_version)
     return team
 
 
@@ -84,16 +119,44 @@ def rename_team(team, name: str) -> Team:
 
 def set_parent(team, parent) -> Team:
     """Make the team a sub-team of parent (a Team or a team id), or a top-level team (None)."""
-    with write_transaction():
-        new = _resolve_parent(team.organisation, team, parent) if parent is not None else None
-        if team.parent_id == (new.id if new else None):
-            return team
-        before = _name_of(team.parent_id)
-        team.parent = new
-        _touch(team)
-        team.save()
-        _record("team.parent_changed", team, {"parent": [before, new.name if new else None]})
+    change_team(team, parent=parent)
     return team
+
+
+def add_members(team, user_ids) -> list[str]:
+    """Add users (ids) to the team; ids already members are left alone. Returns the ids added.
+    Unknown ids, other organisations' users and users pending deletion are refused."""
+    return change_team(team, add=user_ids).added if user_ids else []
+
+
+def remove_members(team, user_ids) -> list[str]:
+    """Take users (ids) out of the team; the users themselves stay. Ids that are not members
+    are ignored. Returns the ids removed."""
+    return change_team(team, remove=user_ids).removed if user_ids else []
+
+
+def replace_members(team, user_ids) -> tuple[list[str], list[str]]:
+    """Make the members exactly these users (SCIM PUT). Returns (added, removed)."""
+    change = change_team(team, members=user_ids)
+    return change.added, change.removed
+
+
+def delete_team(team, *, expected_version: int | None = None) -> None:
+    """Delete the team and its memberships; its members and sub-teams stay (sub-teams move up
+    to the top level)."""
+    org = team.organisation
+    with write_transaction():
+        if expected_version is not None:
+            _bump(team, expected_version)
+        members = member_ids(team)
+        with membership_effects.admin_changes(team, org, members):
+            children = list(Team.select(Team.id, Team.name).where(Team.parent == team).tuples())
+            Team.update(parent=None, version=Team.version + 1, updated_at=utcnow()).where(Team.parent == team).execute()
+            audit.record_many("team.parent_changed", organisation=org, target_type="team",
+                              targets=[(child_id, name, {"parent": [team.name, None]}) for child_id, name in children])
+            Membership.delete().where(Membership.team == team).execute()
+            _record("team.deleted", team, {"name": [team.name, None], "members": [len(members), None]})
+            team.delete_instance()
 
 
 def teams_query(org):
@@ -106,9 +169,26 @@ def member_ids(team) -> list[str]:
 
 
 def members(team) -> list[tuple[str, str]]:
-    """(id, userName) of the team's members, by userName (SCIM Group `members`)."""
-    return list(Membership.select(User.id, User.user_name).join(User).where(Membership.team == team)
-                .order_by(fn.LOWER(User.user_name), User.id).tuples())
+    """(id, userName) of the team's members, by userName."""
+    return [(user_id, user_name) for user_id, user_name, _ in members_of([team.id]).get(team.id, [])]
+
+
+def members_of(team_ids) -> dict[str, list[tuple[str, str, str | None]]]:
+    """{team id: [(id, userName, displayName), ...] by userName} for these teams, in one query
+    per BATCH teams (SCIM Group `members` of a page of groups)."""
+    found: dict[str, list] = {}
+    for batch in chunked(list(team_ids), BATCH):
+        query = (Membership.select(Membership.team, User.id, User.user_name, User.display_name).join(User)
+                 .where(Membership.team.in_(batch)).order_by(fn.LOWER(User.user_name), User.id).tuples())
+        for team_id, *member in query:
+            found.setdefault(team_id, []).append(tuple(member))
+    return found
+
+
+def names_of(team_ids) -> dict[str, str]:
+    """{team id: name} for these teams (parents of a page of groups), in one query."""
+    ids = [team_id for team_id in set(team_ids) if team_id]
+    return dict(Team.select(Team.id, Team.name).where(Team.id.in_(ids)).tuples()) if ids else {}
 
 
 def teams_of(user) -> list[tuple[str, str]]:
@@ -128,6 +208,30 @@ def teams_of_users(user_ids) -> dict[str, list[tuple[str, str]]]:
     return found
 
 
+def _field_changes(team, changes: dict) -> dict:
+    if set(changes) - CHANGEABLE:
+        raise UnknownField(set(changes) - CHANGEABLE)
+    check_text(Team, changes)
+    if "name" in changes:
+        changes = {**changes, "name": _checked_name(changes["name"])}
+    return audit.diff({name: getattr(team, name) for name in changes}, changes)
+
+
+def _difference(team, wanted) -> tuple[list[str], list[str]]:
+    """(ids to add, ids to remove) to make the members exactly `wanted`."""
+    wanted, current = _distinct(wanted), set(member_ids(team))
+    keep = set(wanted)
+    return [i for i in wanted if i not in current], sorted(i for i in current if i not in keep)
+
+
+def _parent_change(team, org, parent):
+    """The new parent Team (None: top level), or KEEP when it stays the same."""
+    if parent is KEEP:
+        return KEEP
+    new = _resolve_parent(org, team, parent) if parent is not None else None
+    return KEEP if team.parent_id == (new.id if new else None) else new
+
+
 def _members_if(renamed_to, team, org) -> list[str]:
     """A rename can make a team an admin group or stop it being one: then its members count."""
     keys = admin_group_keys(org)
@@ -136,67 +240,86 @@ def _members_if(renamed_to, team, org) -> list[str]:
     return member_ids(team)
 
 
-def add_members(team, user_ids) -> list[str]:
-    """Add users (ids) to the team; ids already members are left alone. Returns the ids added.
-    Unknown ids, other organisations' users and users pending deletion are refused."""
-    ids = _distinct(user_ids)
+def _add(team, org, ids) -> dict[str, str]:
+    """Insert memberships of the ids that are not members yet ({id: userName} of those);
+    refuse unknown users. Rows go in id order, so concurrent inserts never deadlock."""
     if not ids:
-        return []
-    org = team.organisation
-    with write_transaction(), membership_effects.admin_changes(team, org, ids):
-        names = _users_named(org, ids)
-        missing = set(ids) - set(names)
-        if missing:
-            raise MemberNotFound(missing)
-        present = _members_among(team, ids)
-        added = [user_id for user_id in ids if user_id not in present]
-        for batch in chunked(added, BATCH):
-            rows = [{"team": team.id, "user": user_id, "created_at": utcnow()} for user_id in batch]
-            Membership.insert_many(rows).on_conflict_ignore().execute()
-        _member_events("team.member_added", team, org, [(i, names[i]) for i in added], [None, team.name])
+        return {}
+    names = _users_named(org, ids)
+    missing = set(ids) - set(names)
+    if missing:
+        raise MemberNotFound(missing)
+    present = _members_among(team, ids)
+    added = {user_id: names[user_id] for user_id in ids if user_id not in present}
+    for batch in chunked(sorted(added), BATCH):
+        rows = [{"team": team.id, "user": user_id, "created_at": utcnow()} for user_id in batch]
+        Membership.insert_many(rows).on_conflict_ignore().execute()
     return added
 
 
-def remove_members(team, user_ids) -> list[str]:
-    """Take users (ids) out of the team; the users themselves stay. Ids that are not members
-    are ignored. Returns the ids removed."""
-    ids = _distinct(user_ids)
+def _remove(team, ids) -> dict[str, str]:
+    """Delete the memberships of the ids that are members ({id: userName} of those)."""
     if not ids:
-        return []
-    org = team.organisation
-    with write_transaction(), membership_effects.admin_changes(team, org, ids):
-        present = _members_among(team, ids)
-        removed = [user_id for user_id in ids if user_id in present]
-        for batch in chunked(removed, BATCH):
-            Membership.delete().where((Membership.team == team) & Membership.user.in_(batch)).execute()
-        _member_events("team.member_removed", team, org, [(i, present[i]) for i in removed], [team.name, None])
+        return {}
+    present = _members_among(team, ids)
+    removed = {user_id: present[user_id] for user_id in ids if user_id in present}
+    for batch in chunked(sorted(removed), BATCH):
+        Membership.delete().where((Membership.team == team) & Membership.user.in_(batch)).execute()
     return removed
 
 
-def replace_members(team, user_ids) -> tuple[list[str], list[str]]:
-    """Make the members exactly these users (SCIM PUT). Returns (added, removed)."""
-    wanted = _distinct(user_ids)
-    with write_transaction():
-        current = set(member_ids(team))
-        added = add_members(team, [i for i in wanted if i not in current])
-        removed = remove_members(team, [i for i in current if i not in set(wanted)])
-    return added, removed
+def _write(team, org, change: TeamChange, new_parent, expected_version) -> None:
+    """The one write of the team's row for a change (or only the version check, if nothing
+    changed), then the audit events of its fields."""
+    if not change.changed:
+        check_version(team, expected_version)
+        return
+    columns = {name: after for name, (_, after) in change.fields.items() if name in CHANGEABLE}
+    if "name" in columns:
+        columns["name_key"] = columns["name"].lower()
+    if new_parent is not KEEP:
+        columns["parent"] = new_parent.id if new_parent else None
+    try:
+        with database.atomic():
+            _bump(team, expected_version, **columns)
+    except IntegrityError:
+        _ensure_free(org, columns.get("name", team.name), exclude=team)
+        raise
+    for name, value in columns.items():
+        setattr(team, name, value)
+    _record_fields(team, change.fields)
 
 
-def delete_team(team) -> None:
-    """Delete the team and its memberships; its members and sub-teams stay (sub-teams move up
-    to the top level)."""
-    org = team.organisation
-    with write_transaction():
-        members = member_ids(team)
-        with membership_effects.admin_changes(team, org, members):
-            children = list(Team.select(Team.id, Team.name).where(Team.parent == team).tuples())
-            Team.update(parent=None, version=Team.version + 1, updated_at=utcnow()).where(Team.parent == team).execute()
-            audit.record_many("team.parent_changed", organisation=org, target_type="team",
-                              targets=[(child_id, name, {"parent": [team.name, None]}) for child_id, name in children])
-            Membership.delete().where(Membership.team == team).execute()
-            _record("team.deleted", team, {"name": [team.name, None], "members": [len(members), None]})
-            team.delete_instance()
+def _bump(team, expected_version: int | None, **columns) -> None:
+    """UPDATE team SET <columns>, version = version + 1 [WHERE version = expected]."""
+    now = utcnow()
+    query = Team.update(version=Team.version + 1, updated_at=now, **columns).where(Team.id == team.id)
+    if expected_version is not None:
+        query = query.where(Team.version == expected_version)
+    if not query.execute():
+        check_version(team, expected_version)
+        raise NotFound(f"No team with the id {team.id!r} in this organisation")
+    team.version = (team.version if expected_version is None else expected_version) + 1
+    team.updated_at = now
+
+
+def check_version(team, expected_version: int | None) -> None:
+    """StaleVersion unless the stored team is at expected_version (None: no condition)."""
+    if expected_version is None:
+        return
+    current = Team.select(Team.version).where(Team.id == team.id).scalar()
+    if current is None:
+        raise NotFound(f"No team with the id {team.id!r} in this organisation")
+    if current != expected_version:
+        raise StaleVersion(f"The team {team.name!r}", expected_version)
+
+
+def _record_fields(team, fields: dict) -> None:
+    own = {name: value for name, value in fields.items() if name != "parent"}
+    if own:
+        _record("team.renamed" if set(own) == {"name"} else "team.updated", team, own)
+    if "parent" in fields:
+        _record("team.parent_changed", team, {"parent": fields["parent"]})
 
 
 def _checked_name(name) -> str:
@@ -249,18 +372,10 @@ def _members_among(team, ids) -> dict[str, str]:
     return found
 
 
-def _member_events(action: str, team, org, users, change: list) -> None:
-    if not users:
-        return
-    Team.update(version=Team.version + 1, updated_at=utcnow()).where(Team.id == team.id).execute()
-    team.version += 1
-    audit.record_many(action, organisation=org, target_type="user",
-                      targets=[(user_id, name, {"team": change}) for user_id, name in users])
-
-
-def _touch(team) -> None:
-    team.version += 1
-    team.updated_at = utcnow()
+def _member_events(action: str, team, org, users: dict[str, str], change: list) -> None:
+    if users:
+        audit.record_many(action, organisation=org, target_type="user",
+                          targets=[(user_id, name, {"team": change}) for user_id, name in users.items()])
 
 
 def _name_of(team_id) -> str | None:
@@ -272,11 +387,11 @@ def _record(action: str, team, changes: dict) -> None:
                  target_label=team.name, changes=changes)
 
 
-def _save(team, org, **kwargs) -> None:
-    """Save; a concurrent writer that took the name first gives the same DuplicateTeam."""
+def _insert(team, org) -> None:
+    """Insert; a concurrent writer that took the name first gives the same DuplicateTeam."""
     try:
         with database.atomic():
-            team.save(**kwargs)
+            team.save(force_insert=True)
     except IntegrityError:
-        _ensure_free(org, team.name, exclude=None if kwargs.get("force_insert") else team)
+        _ensure_free(org, team.name)
         raise
