@@ -8,12 +8,13 @@ from __future__ import annotations
 from flask import Flask
 
 import scim
-from connector import scim_users
+from connector import scim_groups, scim_users
 from connector.config import Settings
 from connector.oauth_tenancy import SCIM_PREFIX
 
 RESOURCE_TYPES = (
     scim_users.resource_type,
+    scim_groups.resource_type,
 )
 
 

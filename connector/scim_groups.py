@@ -1,0 +1,173 @@
+"""SCIM Groups are Ally teams (DESIGN.md §3): the Group resource type and its backend over
+connector.teams, the one place every team rule lives.
+
+- `displayName` is the team name (unique per organisation, case-insensitively: 409
+  uniqueness), `externalId` is kept as sent, `members` are users of the same organisation
+  (`type` "User", `display` their displayName or userName, `$ref` their /Users URL); a member
+  that is not one is refused (400 invalidValue naming it), never dropped.
+- The parent team travels in the Ally Group extension (`parent.value` = the parent group's id).
+- Members are read only when the response shows them: a list with
+  excludedAttributes=members and every PATCH answer (the protocol's default for the heavy
+  `members`) read none, and a membership PATCH costs the ids it names (Patch.split).
+- If-Match is a compare-and-set on the team's version, inside the teams service.
+"""
+from __future__ import annotations
+
+from flask import g
+
+from connector import teams
+from connector.db import write_transaction
+from connector.models import Membership, Team
+from connector.scim_refusals import scim_refusals
+from scim.backend import ListResult, ResourceRecord
+from scim.core_schemas import GROUP
+from scim.errors import PreconditionFailed
+from scim.filter import Child, Column
+from scim.resources import Extension, ResourceType, ScimConfig
+from scim.schemas import Attribute, Schema
+
+ALLY_GROUP_URN = "urn:ietf:params:scim:schemas:extension:ally:2.0:Group"
+ALLY_GROUP = Schema(
+    id=ALLY_GROUP_URN, name="AllyGroup", description="Ally team hierarchy: the team this group is a sub-team of",
+    attributes=(
+        Attribute("parent", type="complex", description="The parent team; absent for a top-level team.",
+                  sub_attributes=(
+                      Attribute("value", description="The id of the parent group."),
+                      Attribute("display", mutability="readOnly", description="The parent group's displayName."),
+                      Attribute("$ref", type="reference", reference_types=("Group",), mutability="readOnly",
+                                description="The URI of the parent group."),
+                  )),
+    ))
+PARENT = f"{ALLY_GROUP_URN}:parent"
+
+FILTER_MAP = {
+    "id": Column(Team.id),
+    "displayName": Column(Team.name_key, lowered=True),
+    "externalId": Column(Team.external_id),
+    "meta.created": Column(Team.created_at),
+    "meta.lastModified": Column(Team.updated_at),
+    # `members eq "u"` (Entra's reference check) and members.value: EXISTS over the memberships.
+    "members": Child(Membership, Membership.team == Team.id, columns={"value": Column(Membership.user)}),
+    f"{PARENT}.value": Column(Team.parent),
+}
+
+
+def resource_type(config: ScimConfig) -> ResourceType:
+    """The Group resource type; members' and parents' $ref under config.base_url."""
+    return ResourceType(
+        name="Group", endpoint="/Groups", schema=GROUP, backend=GroupBackend(config.base_url),
+        extensions=(Extension(ALLY_GROUP),), filter_map=FILTER_MAP, default_order=(Team.created_at, Team.id),
+        heavy_attributes=("members",), description="Ally teams (and admin groups)")
+
+
+class GroupBackend:
+    """scim.backend.ResourceBackend over connector.teams, for the request's organisation."""
+
+    def __init__(self, base_url: str):
+        self.base_url = base_url
+
+    def create(self, attributes, *, projection):
+        with scim_refusals():
+            team = teams.create_team(g.organisation, attributes["displayName"], parent=_parent_id(attributes),
+                                     external_id=attributes.get("externalId"), managed_by_idp=True,
+                                     members=_member_ids(attributes))
+        return self._records([team], projection)[0]
+
+    def get(self, resource_id, *, projection):
+        return self._records([_team(resource_id)], projection)[0]
+
+    def list(self, query):
+        rows = teams.teams_query(g.organisation)
+        if query.where is not None:
+            rows = rows.where(query.where)
+        total = rows.count()
+        page = list(rows.order_by(*query.order_by).offset(query.offset).limit(query.limit)) if query.limit else []
+        return ListResult(total, self._records(page, query.projection))
+
+    def replace(self, resource_id, replacement, *, expected_version, projection):
+        """RFC 7644 §3.5.1: members become exactly the list sent (none when absent)."""
+        with write_transaction(), scim_refusals():
+            team = _team(resource_id)
+            new = replacement.resolve(self._attributes(team, {}, {}))
+            teams.change_team(team, changes=_columns(new), parent=_parent_id(new), members=_member_ids(new),
+                              expected_version=_expected(expected_version))
+        return self._records([_team(resource_id)], projection)[0]
+
+    def patch(self, resource_id, patch, *, expected_version, projection):
+        """RFC 7644 §3.5.2; member operations as id sets, so their cost is the ids named."""
+        with write_transaction(), scim_refusals():
+            team = _team(resource_id)
+            change, rest = patch.split("members")
+            if change is None:  # a member operation that is not about ids alone: load them
+                new = patch.apply(self._attributes(team, teams.members_of([team.id]), {}))
+                members = {"members": _member_ids(new)}
+            else:
+                new = rest.apply(self._attributes(team, {}, {}))
+                members = _member_sets(change)
+            teams.change_team(team, changes=_columns(new), parent=_parent_id(new), **members,
+                              expected_version=_expected(expected_version))
+        return self._records([_team(resource_id)], projection)[0]
+
+    def delete(self, resource_id, *, expected_version):
+        """RFC 7644 §3.6: the team and its memberships go; its users stay."""
+        with scim_refusals():
+            teams.delete_team(_team(resource_id), expected_version=_expected(expected_version))
+
+    def _records(self, page, projection) -> list[ResourceRecord]:
+        """One query for the page's members (only when shown) and one for its parents' names."""
+        members = teams.members_of([team.id for team in page]) if projection.wants("members") else {}
+        parents = teams.names_of([team.parent_id for team in page]) if projection.wants(PARENT) else {}
+        return [ResourceRecord(team.id, str(team.version), team.created_at, team.updated_at,
+                               self._attributes(team, members, parents)) for team in page]
+
+    def _attributes(self, team, members: dict, parents: dict) -> dict:
+        attributes = {"displayName": team.name}
+        if team.external_id:
+            attributes["externalId"] = team.external_id
+        if members.get(team.id):
+            attributes["members"] = [self._member(*member) for member in members[team.id]]
+        if team.parent_id:
+            parent = {"value": team.parent_id, "display": parents.get(team.parent_id),
+                      "$ref": f"{self.base_url}/Groups/{team.parent_id}"}
+            attributes[ALLY_GROUP_URN] = {"parent": {k: v for k, v in parent.items() if v is not None}}
+        return attributes
+
+    def _member(self, user_id: str, user_name: str, display_name: str | None) -> dict:
+        return {"value": user_id, "display": display_name or user_name, "type": "User",
+                "$ref": f"{self.base_url}/Users/{user_id}"}
+
+
+def _team(resource_id: str):
+    with scim_refusals():
+        return teams.get_team(g.organisation, resource_id)
+
+
+def _columns(attributes: dict) -> dict:
+    """The team's columns from a Group's attributes; an IdP writing to it now manages it."""
+    return {"name": attributes["displayName"], "external_id": attributes.get("externalId"), "managed_by_idp": True}
+
+
+def _parent_id(attributes: dict) -> str | None:
+    parent = (attributes.get(ALLY_GROUP_URN) or {}).get("parent") or {}
+    return parent.get("value")
+
+
+def _member_ids(attributes: dict) -> list[str]:
+    return [member["value"] for member in attributes.get("members") or ()]
+
+
+def _member_sets(change) -> dict:
+    """scim.patch_members' MemberChange as change_team's arguments: replace_all (then remove,
+    then add) is the complete new set; otherwise remove and add alone."""
+    if change.replace_all is not None:
+        return {"members": sorted((change.replace_all - change.remove) | change.add)}
+    return {"add": sorted(change.add), "remove": sorted(change.remove)}
+
+
+def _expected(version: str | None) -> int | None:
+    """If-Match's version as the team's integer version (RFC 7644 §3.14)."""
+    if version is None:
+        return None
+    if not version.isdigit():
+        raise PreconditionFailed(f"If-Match names the version {version!r}, which this group never had.")
+    return int(version)
