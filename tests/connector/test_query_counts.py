@@ -3,31 +3,15 @@ member to a team of thousands runs the same statements as adding one to a team o
 from playhouse.test_utils import assert_query_count, count_queries
 
 from connector import listings, teams
-from connector.clock import utcnow
-from connector.models import Membership, User
+from connector.models import Membership
+from tests.connector.group_helpers import bulk_users, team_with
 
 BIG = 3000
 
 
-def _bulk_users(org, prefix: str, count: int) -> list[str]:
-    rows = [{"id": f"{prefix}-{i:05d}", "organisation": org.id, "user_name": f"{prefix}{i}@acme.example",
-             "user_name_key": f"{prefix}{i}@acme.example", "status": "active"} for i in range(count)]
-    for start in range(0, count, 500):
-        User.insert_many(rows[start:start + 500]).execute()
-    return [row["id"] for row in rows]
-
-
-def _team_with(org, name: str, user_ids: list[str]):
-    team = teams.create_team(org, name)
-    for start in range(0, len(user_ids), 500):
-        Membership.insert_many([{"team": team.id, "user": uid, "created_at": utcnow()}
-                                for uid in user_ids[start:start + 500]]).execute()
-    return team
-
-
 def test_add_and_remove_cost_the_same_on_big_and_small_teams(org, make_user):
-    big = _team_with(org, "Everyone", _bulk_users(org, "big", BIG))
-    small = _team_with(org, "Few", _bulk_users(org, "small", 2))
+    big = team_with(org, "Everyone", bulk_users(org, "big", BIG))
+    small = team_with(org, "Few", bulk_users(org, "small", 2))
     newcomers = [make_user(f"new{i}@acme.example").id for i in range(2)]
     big, small = teams.get_team(org, big.id), teams.get_team(org, small.id)
 
@@ -65,8 +49,7 @@ def test_listings_use_a_fixed_number_of_queries(org, make_user):
     with count_queries() as few:
         listings.user_rows(org)
         listings.team_rows(org)
-    _bulk_users(org, "more", 50)
-    teams.add_members(teams.create_team(org, "Big"), [f"more-{i:05d}" for i in range(50)])
+    teams.add_members(teams.create_team(org, "Big"), bulk_users(org, "more", 50))
     with count_queries() as many:
         rows = listings.user_rows(org)
         listings.team_rows(org)
