@@ -32,6 +32,18 @@ def is_admin_group(team, org=None) -> bool:
     return team.name_key in admin_group_keys(org)
 
 
+def ally_teams(org, model=Team):
+    """A boolean SQL expression over Team (or an alias of it): is this team an Ally team?
+    Every team is, except admin groups when the organisation sets admin_groups_are_teams to
+    false: those only grant admin rights. They stay SCIM groups, and stay in their members'
+    SCIM `groups` (the IdP pushed that membership and compares it), but Ally's team lists
+    leave them out."""
+    keys = admin_group_keys(org)
+    if org.admin_groups_are_teams or not keys:
+        return model.id.is_null(False)
+    return model.name_key.not_in(keys)
+
+
 def admin_expression(org):
     """A boolean SQL expression over User: is this user an admin? Usable in a select or a
     where for many users at once."""

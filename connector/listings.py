@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from peewee import JOIN, fn
 
-from connector.admins import admin_expression, admin_group_keys
+from connector.admins import admin_expression, admin_group_keys, ally_teams
 from connector.clock import isoformat
 from connector.managers import designated_manager_expression
 from connector.models import Membership, Team, User
@@ -25,14 +25,16 @@ def user_rows(org, status: str | None = None) -> list[dict]:
 
 
 def team_rows(org) -> list[dict]:
-    """Two queries: teams with their parent's name, then member userNames."""
+    """Two queries: Ally teams with their parent's name, then member userNames. Admin groups
+    that are not teams (admin_groups_are_teams: false) are left out; their sub-teams show as
+    top-level teams."""
     Parent = Team.alias()
     teams = list(Team.select(Team, Parent.name.alias("parent_name"))
-                 .join(Parent, JOIN.LEFT_OUTER, on=(Team.parent == Parent.id))
-                 .where(Team.organisation == org).order_by(Team.name_key).objects())
+                 .join(Parent, JOIN.LEFT_OUTER, on=(Team.parent == Parent.id) & ally_teams(org, Parent))
+                 .where((Team.organisation == org) & ally_teams(org)).order_by(Team.name_key).objects())
     members: dict[str, list[str]] = {}
     query = (Membership.select(Membership.team, User.user_name).join(User).switch(Membership).join(Team)
-             .where(Team.organisation == org).order_by(User.user_name_key).tuples())
+             .where((Team.organisation == org) & ally_teams(org)).order_by(User.user_name_key).tuples())
     for team_id, user_name in query:
         members.setdefault(team_id, []).append(user_name)
     admin_groups = admin_group_keys(org)
@@ -48,7 +50,7 @@ def shown_name(user) -> str | None:
 
 def _team_names_by_user(org, status: str | None) -> dict[str, list[str]]:
     query = (Membership.select(Membership.user, Team.name).join(Team).switch(Membership).join(User)
-             .where(Team.organisation == org).order_by(Team.name_key))
+             .where((Team.organisation == org) & ally_teams(org)).order_by(Team.name_key))
     if status:
         query = query.where(User.status == status)
     names: dict[str, list[str]] = {}

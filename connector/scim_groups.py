@@ -139,7 +139,9 @@ class GroupBackend:
 
 def _team(resource_id: str):
     with scim_refusals():
-        return teams.get_team(g.organisation, resource_id)
+        team = teams.get_team(g.organisation, resource_id)
+    team.organisation = g.organisation  # the request's own, already loaded
+    return team
 
 
 def _columns(attributes: dict) -> dict:

@@ -279,15 +279,23 @@ def _write(team, org, change: TeamChange, new_parent, expected_version) -> None:
         columns["name_key"] = columns["name"].lower()
     if new_parent is not KEEP:
         columns["parent"] = new_parent.id if new_parent else None
+    if "name" in columns:
+        _renaming_bump(team, org, expected_version, columns)
+    else:
+        _bump(team, expected_version, **columns)
+    for name, value in columns.items():
+        setattr(team, name, value)
+    _record_fields(team, change.fields)
+
+
+def _renaming_bump(team, org, expected_version, columns) -> None:
+    """_bump with a new name: a concurrent writer that took the name first gives DuplicateTeam."""
     try:
         with database.atomic():
             _bump(team, expected_version, **columns)
     except IntegrityError:
-        _ensure_free(org, columns.get("name", team.name), exclude=team)
+        _ensure_free(org, columns["name"], exclude=team)
         raise
-    for name, value in columns.items():
-        setattr(team, name, value)
-    _record_fields(team, change.fields)
 
 
 def _bump(team, expected_version: int | None, **columns) -> None:
