@@ -15,10 +15,9 @@ from __future__ import annotations
 
 from flask import g
 
-from connector import teams
+from connector import memberships, scim_errors, teams
 from connector.db import write_transaction
 from connector.models import Membership, Team
-from connector.scim_refusals import scim_refusals
 from scim.backend import ListResult, ResourceRecord
 from scim.core_schemas import GROUP
 from scim.errors import PreconditionFailed
@@ -67,7 +66,7 @@ class GroupBackend:
         self.base_url = base_url
 
     def create(self, attributes, *, projection):
-        with scim_refusals():
+        with scim_errors.translated():
             team = teams.create_team(g.organisation, attributes["displayName"], parent=_parent_id(attributes),
                                      external_id=attributes.get("externalId"), managed_by_idp=True,
                                      members=_member_ids(attributes))
@@ -86,7 +85,7 @@ class GroupBackend:
 
     def replace(self, resource_id, replacement, *, expected_version, projection):
         """RFC 7644 §3.5.1: members become exactly the list sent (none when absent)."""
-        with write_transaction(), scim_refusals():
+        with write_transaction(), scim_errors.translated():
             team = _team(resource_id)
             new = replacement.resolve(self._attributes(team, {}, {}))
             teams.change_team(team, changes=_columns(new), parent=_parent_id(new), members=_member_ids(new),
@@ -95,11 +94,11 @@ class GroupBackend:
 
     def patch(self, resource_id, patch, *, expected_version, projection):
         """RFC 7644 §3.5.2; member operations as id sets, so their cost is the ids named."""
-        with write_transaction(), scim_refusals():
+        with write_transaction(), scim_errors.translated():
             team = _team(resource_id)
             change, rest = patch.split("members")
             if change is None:  # a member operation that is not about ids alone: load them
-                new = patch.apply(self._attributes(team, teams.members_of([team.id]), {}))
+                new = patch.apply(self._attributes(team, memberships.members_of([team.id]), {}))
                 members = {"members": _member_ids(new)}
             else:
                 new = rest.apply(self._attributes(team, {}, {}))
@@ -110,13 +109,13 @@ class GroupBackend:
 
     def delete(self, resource_id, *, expected_version):
         """RFC 7644 §3.6: the team and its memberships go; its users stay."""
-        with scim_refusals():
+        with scim_errors.translated():
             teams.delete_team(_team(resource_id), expected_version=_expected(expected_version))
 
     def _records(self, page, projection) -> list[ResourceRecord]:
         """One query for the page's members (only when shown) and one for its parents' names."""
-        members = teams.members_of([team.id for team in page]) if projection.wants("members") else {}
-        parents = teams.names_of([team.parent_id for team in page]) if projection.wants(PARENT) else {}
+        members = memberships.members_of([team.id for team in page]) if projection.wants("members") else {}
+        parents = memberships.names_of([team.parent_id for team in page]) if projection.wants(PARENT) else {}
         return [ResourceRecord(team.id, str(team.version), team.created_at, team.updated_at,
                                self._attributes(team, members, parents)) for team in page]
 
@@ -138,7 +137,7 @@ class GroupBackend:
 
 
 def _team(resource_id: str):
-    with scim_refusals():
+    with scim_errors.translated():
         team = teams.get_team(g.organisation, resource_id)
     team.organisation = g.organisation  # the request's own, already loaded
     return team

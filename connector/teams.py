@@ -12,18 +12,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from peewee import IntegrityError, chunked, fn
+from peewee import IntegrityError
 
-from connector import audit, hierarchy, membership_effects
+from connector import audit, hierarchy, membership_effects, memberships
 from connector.admins import admin_group_keys
 from connector.clock import utcnow
 from connector.db import database, write_transaction
-from connector.errors import DuplicateTeam, InvalidTeamName, MemberNotFound, NotFound, ParentTeamNotFound, \
-    StaleVersion, TeamCycle, UnknownField
+from connector.errors import DuplicateTeam, InvalidTeamName, NotFound, ParentTeamNotFound, StaleVersion, TeamCycle, \
+    UnknownField
 from connector.limits import check_text
-from connector.models import Membership, Team, User
-
-BATCH = 500  # ids per IN (...) list and rows per INSERT
+from connector.models import Membership, Team
 CHANGEABLE = frozenset({"name", "external_id", "managed_by_idp"})
 KEEP = object()  # change_team(parent=KEEP): the parent stays as it is
 
@@ -71,9 +69,10 @@ def create_team(org, name: str, *, parent=None, external_id: str | None = None, 
             team.parent = _resolve_parent(org, team, parent)
         _insert(team, org)
         _record("team.created", team, {"name": [None, name], "parent": [None, _name_of(team.parent_id)]})
-        ids = _distinct(members)
+        ids = memberships.distinct(members)
         with membership_effects.admin_changes(team, org, ids):
-            _member_events("team.member_added", team, org, _add(team, org, ids), [None, team.name])
+            memberships.record_events("team.member_added", team, org, memberships.insert(team, org, ids),
+                                      [None, team.name])
     return team
 
 
@@ -88,8 +87,8 @@ def change_team(team, *, changes: dict | None = None, parent=KEEP, members=None,
     org = team.organisation
     with write_transaction():
         if members is not None:
-            add, remove = _difference(team, members)
-        add, remove = _distinct(add), _distinct(remove)
+            add, remove = memberships.difference(team, members)
+        add, remove = memberships.distinct(add), memberships.distinct(remove)
         remove = [user_id for user_id in remove if user_id not in set(add)]
         new_name = fields["name"][1] if "name" in fields else None
         if new_name is not None and new_name.lower() != team.name_key:
@@ -97,13 +96,13 @@ def change_team(team, *, changes: dict | None = None, parent=KEEP, members=None,
         new_parent = _parent_change(team, org, parent)
         concerned = [*add, *remove, *_members_if(new_name, team, org)]
         with membership_effects.admin_changes(team, org, concerned, new_name=new_name):
-            added, removed = _add(team, org, add), _remove(team, remove)
+            added, removed = memberships.insert(team, org, add), memberships.delete(team, remove)
             result = TeamChange(fields=fields, added=list(added), removed=list(removed))
             if new_parent is not KEEP:
                 result.fields["parent"] = [_name_of(team.parent_id), new_parent.name if new_parent else None]
             _write(team, org, result, new_parent, expected_version)
-            _member_events("team.member_added", team, org, added, [None, team.name])
-            _member_events("team.member_removed", team, org, removed, [team.name, None])
+            memberships.record_events("team.member_added", team, org, added, [None, team.name])
+            memberships.record_events("team.member_removed", team, org, removed, [team.name, None])
     return result
 
 
@@ -148,64 +147,20 @@ def delete_team(team, *, expected_version: int | None = None) -> None:
     with write_transaction():
         if expected_version is not None:
             _bump(team, expected_version)
-        members = member_ids(team)
-        with membership_effects.admin_changes(team, org, members):
+        member_list = memberships.member_ids(team)
+        with membership_effects.admin_changes(team, org, member_list):
             children = list(Team.select(Team.id, Team.name).where(Team.parent == team).tuples())
             Team.update(parent=None, version=Team.version + 1, updated_at=utcnow()).where(Team.parent == team).execute()
             audit.record_many("team.parent_changed", organisation=org, target_type="team",
                               targets=[(child_id, name, {"parent": [team.name, None]}) for child_id, name in children])
             Membership.delete().where(Membership.team == team).execute()
-            _record("team.deleted", team, {"name": [team.name, None], "members": [len(members), None]})
+            _record("team.deleted", team, {"name": [team.name, None], "members": [len(member_list), None]})
             team.delete_instance()
 
 
 def teams_query(org):
     """The organisation's teams, as a query the caller can filter, sort and page."""
     return Team.select().where(Team.organisation == org)
-
-
-def member_ids(team) -> list[str]:
-    return [user_id for (user_id,) in Membership.select(Membership.user).where(Membership.team == team).tuples()]
-
-
-def members(team) -> list[tuple[str, str]]:
-    """(id, userName) of the team's members, by userName."""
-    return [(user_id, user_name) for user_id, user_name, _ in members_of([team.id]).get(team.id, [])]
-
-
-def members_of(team_ids) -> dict[str, list[tuple[str, str, str | None]]]:
-    """{team id: [(id, userName, displayName), ...] by userName} for these teams, in one query
-    per BATCH teams (SCIM Group `members` of a page of groups)."""
-    found: dict[str, list] = {}
-    for batch in chunked(list(team_ids), BATCH):
-        query = (Membership.select(Membership.team, User.id, User.user_name, User.display_name).join(User)
-                 .where(Membership.team.in_(batch)).order_by(fn.LOWER(User.user_name), User.id).tuples())
-        for team_id, *member in query:
-            found.setdefault(team_id, []).append(tuple(member))
-    return found
-
-
-def names_of(team_ids) -> dict[str, str]:
-    """{team id: name} for these teams (parents of a page of groups), in one query."""
-    ids = [team_id for team_id in set(team_ids) if team_id]
-    return dict(Team.select(Team.id, Team.name).where(Team.id.in_(ids)).tuples()) if ids else {}
-
-
-def teams_of(user) -> list[tuple[str, str]]:
-    """(id, name) of the teams the user belongs to, by name (SCIM User `groups`)."""
-    return teams_of_users([user.id]).get(user.id, [])
-
-
-def teams_of_users(user_ids) -> dict[str, list[tuple[str, str]]]:
-    """{user id: [(team id, name), ...]} by name, for many users at once (a SCIM page of
-    users): one query per BATCH ids."""
-    found: dict[str, list[tuple[str, str]]] = {}
-    for batch in chunked(list(user_ids), BATCH):
-        query = (Membership.select(Membership.user, Team.id, Team.name).join(Team)
-                 .where(Membership.user.in_(batch)).order_by(Team.name_key, Team.id).tuples())
-        for user_id, team_id, name in query:
-            found.setdefault(user_id, []).append((team_id, name))
-    return found
 
 
 def _field_changes(team, changes: dict) -> dict:
@@ -215,13 +170,6 @@ def _field_changes(team, changes: dict) -> dict:
     if "name" in changes:
         changes = {**changes, "name": _checked_name(changes["name"])}
     return audit.diff({name: getattr(team, name) for name in changes}, changes)
-
-
-def _difference(team, wanted) -> tuple[list[str], list[str]]:
-    """(ids to add, ids to remove) to make the members exactly `wanted`."""
-    wanted, current = _distinct(wanted), set(member_ids(team))
-    keep = set(wanted)
-    return [i for i in wanted if i not in current], sorted(i for i in current if i not in keep)
 
 
 def _parent_change(team, org, parent):
@@ -237,35 +185,7 @@ def _members_if(renamed_to, team, org) -> list[str]:
     keys = admin_group_keys(org)
     if renamed_to is None or (team.name_key not in keys and renamed_to.lower() not in keys):
         return []
-    return member_ids(team)
-
-
-def _add(team, org, ids) -> dict[str, str]:
-    """Insert memberships of the ids that are not members yet ({id: userName} of those);
-    refuse unknown users. Rows go in id order, so concurrent inserts never deadlock."""
-    if not ids:
-        return {}
-    names = _users_named(org, ids)
-    missing = set(ids) - set(names)
-    if missing:
-        raise MemberNotFound(missing)
-    present = _members_among(team, ids)
-    added = {user_id: names[user_id] for user_id in ids if user_id not in present}
-    for batch in chunked(sorted(added), BATCH):
-        rows = [{"team": team.id, "user": user_id, "created_at": utcnow()} for user_id in batch]
-        Membership.insert_many(rows).on_conflict_ignore().execute()
-    return added
-
-
-def _remove(team, ids) -> dict[str, str]:
-    """Delete the memberships of the ids that are members ({id: userName} of those)."""
-    if not ids:
-        return {}
-    present = _members_among(team, ids)
-    removed = {user_id: present[user_id] for user_id in ids if user_id in present}
-    for batch in chunked(sorted(removed), BATCH):
-        Membership.delete().where((Membership.team == team) & Membership.user.in_(batch)).execute()
-    return removed
+    return memberships.member_ids(team)
 
 
 def _write(team, org, change: TeamChange, new_parent, expected_version) -> None:
@@ -356,36 +276,6 @@ def _resolve_parent(org, team, parent) -> Team:
     return found
 
 
-def _distinct(user_ids) -> list[str]:
-    return list(dict.fromkeys(str(user_id) for user_id in user_ids or ()))
-
-
-def _users_named(org, ids) -> dict[str, str]:
-    """{id: userName} for the ids that are present users of the organisation."""
-    found = {}
-    for batch in chunked(ids, BATCH):
-        query = User.select(User.id, User.user_name).where(
-            User.id.in_(batch) & (User.organisation == org) & User.pending_deletion_at.is_null())
-        found.update(query.tuples())
-    return found
-
-
-def _members_among(team, ids) -> dict[str, str]:
-    """{id: userName} for the ids that are members of the team."""
-    found = {}
-    for batch in chunked(ids, BATCH):
-        query = (Membership.select(Membership.user, User.user_name).join(User)
-                 .where((Membership.team == team) & Membership.user.in_(batch)))
-        found.update(query.tuples())
-    return found
-
-
-def _member_events(action: str, team, org, users: dict[str, str], change: list) -> None:
-    if users:
-        audit.record_many(action, organisation=org, target_type="user",
-                          targets=[(user_id, name, {"team": change}) for user_id, name in users.items()])
-
-
 def _name_of(team_id) -> str | None:
     return Team.select(Team.name).where(Team.id == team_id).scalar() if team_id else None
 
@@ -403,3 +293,8 @@ def _insert(team, org) -> None:
     except IntegrityError:
         _ensure_free(org, team.name)
         raise
+
+
+# The membership readers (connector.memberships), also here for callers that think in teams.
+member_ids, members, members_of = memberships.member_ids, memberships.members, memberships.members_of
+teams_of, teams_of_users = memberships.teams_of, memberships.teams_of_users

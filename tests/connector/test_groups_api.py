@@ -193,7 +193,7 @@ def test_etags(api, make_user):
                     headers={"If-Match": 'W/"1"'})
     assert added.headers["ETag"] == 'W/"2"'
     stale = api.ops(path, {"op": "replace", "path": "displayName", "value": "x"}, headers={"If-Match": 'W/"1"'})
-    assert_scim_error(stale, 412, None, "The team 'Ops' is at version 2, not 1")
+    assert_scim_error(stale, 412, None, "The team 'Ops' has changed since version 1; read it again before changing it")
     assert_scim_error(api.put(path, {"schemas": [GROUP], "displayName": "x"}, headers={"If-Match": '"abc"'}), 412)
     assert_scim_error(api.delete(path, headers={"If-Match": 'W/"1"'}), 412)
     assert api.group(group["id"])["displayName"] == "Ops"

@@ -10,7 +10,6 @@ from connector.models import Membership, Team, User
 from tests.connector.group_helpers import ScimApi, api  # noqa: F401 - fixture
 from tests.helpers import assert_scim_error
 from tests.idp_fixtures import check_response, load_scenario, request_for, scenario_paths, scenario_id
-from tests.oauth.helpers import bearer_token
 
 GROUP_SCENARIOS = [path for path in scenario_paths() if path.stem.startswith("group_")]
 
@@ -157,5 +156,5 @@ def test_stale_objects_never_lose_a_change(org, make_user):
     assert Team.get_by_id(created.id).version == 3
     with pytest.raises(StaleVersion) as caught:
         teams.change_team(first, add=[bob.id], expected_version=2)
-    assert caught.value.message == "The team 'Ops' is at version 3, not 2: it changed in the meantime"
+    assert caught.value.message == "The team 'Ops' has changed since version 2; read it again before changing it"
     assert teams.member_ids(created) == [ann.id]

@@ -1,0 +1,124 @@
+"""Membership rows: who is in which team. Rows are inserted and deleted by user id, costing
+the ids given, never the team's size (a 50,000-member team is never loaded to add or remove
+one member); readers fetch a whole page of teams' members in one query. The rules around
+them (unknown users, admin groups, versions, audit of the team) are connector.teams'.
+"""
+from __future__ import annotations
+
+from peewee import chunked, fn
+
+from connector import audit
+from connector.clock import utcnow
+from connector.errors import MemberNotFound
+from connector.models import Membership, Team, User
+
+BATCH = 500  # ids per IN (...) list and rows per INSERT
+
+
+def member_ids(team) -> list[str]:
+    return [user_id for (user_id,) in Membership.select(Membership.user).where(Membership.team == team).tuples()]
+
+
+def members(team) -> list[tuple[str, str]]:
+    """(id, userName) of the team's members, by userName."""
+    return [(user_id, user_name) for user_id, user_name, _ in members_of([team.id]).get(team.id, [])]
+
+
+def members_of(team_ids) -> dict[str, list[tuple[str, str, str | None]]]:
+    """{team id: [(id, userName, displayName), ...] by userName} for these teams, in one query
+    per BATCH teams (SCIM Group `members` of a page of groups)."""
+    found: dict[str, list] = {}
+    for batch in chunked(list(team_ids), BATCH):
+        query = (Membership.select(Membership.team, User.id, User.user_name, User.display_name).join(User)
+                 .where(Membership.team.in_(batch)).order_by(fn.LOWER(User.user_name), User.id).tuples())
+        for team_id, *member in query:
+            found.setdefault(team_id, []).append(tuple(member))
+    return found
+
+
+def names_of(team_ids) -> dict[str, str]:
+    """{team id: name} for these teams (parents of a page of groups), in one query."""
+    ids = [team_id for team_id in set(team_ids) if team_id]
+    return dict(Team.select(Team.id, Team.name).where(Team.id.in_(ids)).tuples()) if ids else {}
+
+
+def teams_of(user) -> list[tuple[str, str]]:
+    """(id, name) of the teams the user belongs to, by name (SCIM User `groups`)."""
+    return teams_of_users([user.id]).get(user.id, [])
+
+
+def teams_of_users(user_ids) -> dict[str, list[tuple[str, str]]]:
+    """{user id: [(team id, name), ...]} by name, for many users at once (a SCIM page of
+    users): one query per BATCH ids."""
+    found: dict[str, list[tuple[str, str]]] = {}
+    for batch in chunked(list(user_ids), BATCH):
+        query = (Membership.select(Membership.user, Team.id, Team.name).join(Team)
+                 .where(Membership.user.in_(batch)).order_by(Team.name_key, Team.id).tuples())
+        for user_id, team_id, name in query:
+            found.setdefault(user_id, []).append((team_id, name))
+    return found
+
+
+def difference(team, wanted) -> tuple[list[str], list[str]]:
+    """(ids to add, ids to remove) to make the members exactly `wanted`."""
+    wanted, current = distinct(wanted), set(member_ids(team))
+    keep = set(wanted)
+    return [i for i in wanted if i not in current], sorted(i for i in current if i not in keep)
+
+
+def insert(team, org, ids) -> dict[str, str]:
+    """Insert memberships of the ids that are not members yet ({id: userName} of those);
+    refuse unknown users. Rows go in id order, so concurrent inserts never deadlock."""
+    if not ids:
+        return {}
+    names = _users_named(org, ids)
+    missing = set(ids) - set(names)
+    if missing:
+        raise MemberNotFound(missing)
+    present = _members_among(team, ids)
+    added = {user_id: names[user_id] for user_id in ids if user_id not in present}
+    for batch in chunked(sorted(added), BATCH):
+        rows = [{"team": team.id, "user": user_id, "created_at": utcnow()} for user_id in batch]
+        Membership.insert_many(rows).on_conflict_ignore().execute()
+    return added
+
+
+def delete(team, ids) -> dict[str, str]:
+    """Delete the memberships of the ids that are members ({id: userName} of those)."""
+    if not ids:
+        return {}
+    present = _members_among(team, ids)
+    removed = {user_id: present[user_id] for user_id in ids if user_id in present}
+    for batch in chunked(sorted(removed), BATCH):
+        Membership.delete().where((Membership.team == team) & Membership.user.in_(batch)).execute()
+    return removed
+
+
+def _users_named(org, ids) -> dict[str, str]:
+    """{id: userName} for the ids that are present users of the organisation."""
+    found = {}
+    for batch in chunked(ids, BATCH):
+        query = User.select(User.id, User.user_name).where(
+            User.id.in_(batch) & (User.organisation == org) & User.pending_deletion_at.is_null())
+        found.update(query.tuples())
+    return found
+
+
+def _members_among(team, ids) -> dict[str, str]:
+    """{id: userName} for the ids that are members of the team."""
+    found = {}
+    for batch in chunked(ids, BATCH):
+        query = (Membership.select(Membership.user, User.user_name).join(User)
+                 .where((Membership.team == team) & Membership.user.in_(batch)))
+        found.update(query.tuples())
+    return found
+
+
+def record_events(action: str, team, org, users: dict[str, str], change: list) -> None:
+    if users:
+        audit.record_many(action, organisation=org, target_type="user",
+                          targets=[(user_id, name, {"team": change}) for user_id, name in users.items()])
+
+
+def distinct(user_ids) -> list[str]:
+    return list(dict.fromkeys(str(user_id) for user_id in user_ids or ()))
