@@ -7,11 +7,11 @@ from __future__ import annotations
 
 from peewee import fn
 
-from connector import audit, invitations
+from connector import audit, invitations, memberships
 from connector.clock import utcnow
 from connector.db import write_transaction
 from connector.errors import OwnsObjectives
-from connector.models import Membership, Objective, User
+from connector.models import Objective, User
 from connector import user_changes
 from connector.user_changes import record, require_present, snapshot
 
@@ -66,15 +66,16 @@ def _mark_pending_deletion(user) -> None:
     user.is_admin, user.pending_deletion_at = False, now
     user_changes.save(user)
     invitations.revoke_open(user)
-    Membership.delete().where(Membership.user == user).execute()
+    memberships.leave_all(user)
     _detach_reports(user)
     after = {**snapshot(user, ("status", "user_name_key", "email_key", "is_admin", "pending_deletion_at")), "manager": None}
     record("user.pending_deletion", user, audit.diff(before, after))
 
 
 def _erase(user, action: str) -> None:
-    """Delete the row; memberships, values and invitations go with it (ON DELETE CASCADE)."""
+    """Delete the row; values and invitations go with it (ON DELETE CASCADE)."""
     _detach_reports(user)
+    memberships.leave_all(user)
     record(action, user, {"status": [user.status, None]})
     user_changes.delete(user)
 

@@ -120,5 +120,13 @@ def record_events(action: str, team, org, users: dict[str, str], change: list) -
                           targets=[(user_id, name, {"team": change}) for user_id, name in users.items()])
 
 
+def leave_all(user) -> None:
+    """Take the user out of every team (the user is being deleted): the teams' versions move,
+    so their SCIM ETags and lastModified say the members changed."""
+    teams = Membership.select(Membership.team).where(Membership.user == user)
+    Team.update(version=Team.version + 1, updated_at=utcnow()).where(Team.id.in_(teams)).execute()
+    Membership.delete().where(Membership.user == user).execute()
+
+
 def distinct(user_ids) -> list[str]:
     return list(dict.fromkeys(str(user_id) for user_id in user_ids or ()))

@@ -235,3 +235,14 @@ def test_teams_made_in_ally_are_groups_too(api, org, make_user):
     team = teams.create_team(org, "Made by hand", members=[ann.id])
     body = api.group(team.id)
     assert body["displayName"] == "Made by hand" and [m["value"] for m in body["members"]] == [ann.id]
+
+
+def test_deleting_a_member_changes_the_groups_version(api, make_user):
+    """RFC 7644 §3.14: the version changes whenever the resource does, members included."""
+    from connector import deletion
+
+    ann, bob = make_user("ann@acme.example"), make_user("bob@acme.example")
+    group = api.create_group("Ops", members=[ann.id, bob.id])
+    deletion.scim_delete_user(User.get_by_id(ann.id))
+    body = api.group(group["id"])
+    assert body["meta"]["version"] == 'W/"2"' and [m["value"] for m in body["members"]] == [bob.id]
