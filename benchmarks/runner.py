@@ -15,7 +15,7 @@ from benchmarks import csv_import
 from benchmarks.client import Request, run_load
 from benchmarks.memory import WorkerMemorySampler
 from benchmarks.report import Row, format_table
-from benchmarks.scenarios import CONNECTOR, FLOOR, SCENARIOS, Context, Scenario
+from benchmarks.scenarios import CONNECTOR, FIGURES, FLOOR, SCENARIOS, Context, Scenario
 from benchmarks.servers import (
     HOST,
     POSTGRES_ENV,
@@ -46,19 +46,22 @@ def main(argv: list[str] | None = None) -> int:
     chosen = [s for s in SCENARIOS if s.target == FLOOR or not args.only or s.name in args.only]
     on_connector = [s for s in chosen if s.target == CONNECTOR]
     rows: list[Row] = []
+    figures: list[str] = []
     problems: list[str] = []
     with tempfile.TemporaryDirectory(prefix="ally-bench-") as workdir:
         workdir = Path(workdir)
         floor_rows = _on_floor([s for s in chosen if s.target == FLOOR], workdir, limits, problems)
         rows += floor_rows
         for backend in (args.backend or _default_backends()) if on_connector else ():
-            rows += _on_connector(backend, on_connector, workdir, limits, problems)
+            rows += _on_connector(backend, on_connector, workdir, limits, figures, problems)
     floor_throughput = floor_rows[0].result.throughput if floor_rows else None
     print(_heading(limits))
     print(format_table(rows, floor_throughput))
+    if figures:
+        print("\n" + "\n".join(figures))
     if not args.only or csv_import.NAME in args.only:
-        figures, csv_problems = csv_import.run(args.backend or _default_backends())
-        print(f"\n{csv_import.HEADING}\n{csv_import.report(figures)}")
+        csv_figures, csv_problems = csv_import.run(args.backend or _default_backends())
+        print(f"\n{csv_import.HEADING}\n{csv_import.report(csv_figures)}")
         problems += csv_problems
     for problem in problems:
         print(f"\nPROBLEM: {problem}")
@@ -87,7 +90,7 @@ def _on_floor(scenarios: list[Scenario], workdir: Path, limits: Limits, problems
         return []
 
 
-def _on_connector(backend: str, scenarios: list[Scenario], workdir: Path, limits: Limits,
+def _on_connector(backend: str, scenarios: list[Scenario], workdir: Path, limits: Limits, figures: list[str],
                   problems: list[str]) -> list[Row]:
     _progress(f"{backend}: fresh database, `ally-scim init`, `ally-scim serve` with 2 workers")
     try:
@@ -96,7 +99,10 @@ def _on_connector(backend: str, scenarios: list[Scenario], workdir: Path, limits
             config = write_config(workdir, database_url, port)
             ally_scim(config, "init")
             with running(connector_server(config, port, workdir)) as server:
-                return _run_all(scenarios, server, Context(config=config), backend, limits, problems)
+                ctx = Context(config=config, port=port, backend=backend)
+                rows = _run_all(scenarios, server, ctx, backend, limits, problems)
+                figures += _figures(ctx, rows, backend, problems)
+                return rows
     except BenchmarkError as exc:
         problems.append(f"{backend}: {exc}")
         return []
@@ -118,6 +124,20 @@ def _run_all(scenarios, server: ServerProcess, ctx: Context, backend: str, limit
             problems.append(f"{scenario.name} on {backend}: {row.result.failure_count} unexpected answers, e.g. "
                             + "; ".join(row.result.failures))
     return rows
+
+
+def _figures(ctx: Context, rows: list[Row], backend: str, problems: list[str], figures=FIGURES) -> list[str]:
+    """Each figure's lines, computed while the server still runs (it may measure on its own)."""
+    by_name = {row.scenario: row for row in rows}
+    lines = []
+    for figure in figures:
+        _progress(f"{backend}: {figure.title}")
+        try:
+            computed = figure.compute(ctx, by_name)
+            lines += [f"{figure.title} [{backend}]", *(f"  {line}" for line in computed)] if computed else []
+        except Exception as exc:  # noqa: BLE001 - one figure that cannot be made must not lose the others
+            problems.append(f"figure {figure.title!r} on {backend}: {type(exc).__name__}: {exc}")
+    return lines
 
 
 def _default_backends() -> list[str]:

@@ -1,7 +1,9 @@
 """The benchmark scenarios, run in the order they are declared, on one server per backend.
 
 A scenario is one function `(ctx, i) -> Request` giving its i-th request, declared with
-`@scenario(...)`. State flows from one scenario to the next through `ctx.state` (a create
+`@scenario(...)`. A figure is a function `(ctx, rows) -> list of lines`, declared with
+`@figure(title)`: after a backend's scenarios it derives figures from their rows (by scenario
+name) or measures something itself while the server still runs; its lines print under the table. State flows from one scenario to the next through `ctx.state` (a create
 scenario's `on_response` keeps the ids a later get-by-id scenario reads), and `ctx.bearer()`
 gives the headers of a bearer token made with `ally-scim token create`. A SCIM scenario is
 then a few lines:
@@ -30,6 +32,8 @@ class Context:
     """What scenarios share on one server: its config, the organisation, a token, state."""
 
     config: Path | None = None
+    port: int | None = None  # of the server under test
+    backend: str = "-"  # "sqlite" or "postgresql"
     organisation: str = BENCH_ORG["slug"]
     state: dict = field(default_factory=dict)
     _token: str | None = None
@@ -56,7 +60,14 @@ class Scenario:
     on_response: Callable[[Context, int, int, bytes], None] | None = None
 
 
+@dataclass(frozen=True)
+class Figure:
+    title: str
+    compute: Callable[[Context, dict], list[str]]  # (ctx, {scenario name: Row}) -> lines
+
+
 SCENARIOS: list[Scenario] = []
+FIGURES: list[Figure] = []
 
 
 def scenario(name: str, **options) -> Callable:
@@ -64,6 +75,16 @@ def scenario(name: str, **options) -> Callable:
 
     def declare(function):
         SCENARIOS.append(Scenario(name=name, request=function, **options))
+        return function
+
+    return declare
+
+
+def figure(title: str) -> Callable:
+    """Declare the decorated `(ctx, rows) -> list[str]` function as a figure titled `title`."""
+
+    def declare(function):
+        FIGURES.append(Figure(title=title, compute=function))
         return function
 
     return declare
@@ -82,3 +103,6 @@ def healthz(ctx: Context, i: int) -> Request:
 @scenario("GET /readyz")
 def readyz(ctx: Context, i: int) -> Request:
     return Request("GET", "/readyz")
+
+
+from benchmarks import groups  # noqa: E402,F401 - its scenarios and figures follow the ones above

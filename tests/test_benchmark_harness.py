@@ -87,3 +87,39 @@ def test_json_request_sends_scim_json():
     assert request.body == b'{"userName": "a"}'
     assert request.headers == {"Content-Type": "application/scim+json", "Accept": "application/scim+json",
                                "Authorization": "Bearer t"}
+
+
+def test_figures_print_their_lines_and_report_failures():
+    """A figure's lines follow its title; one with nothing to say prints nothing; one that
+    fails becomes a problem of the run without losing the others."""
+    from benchmarks import runner, scenarios
+
+    def ratio(ctx, rows):
+        return [f"ratio {rows['b'].result.percentile_ms(50) / rows['a'].result.percentile_ms(50):.2f}x"]
+
+    def broken(ctx, rows):
+        raise RuntimeError("no statistics")
+
+    figures = [scenarios.Figure("nothing", lambda ctx, rows: []), scenarios.Figure("ratio b/a", ratio),
+               scenarios.Figure("broken", broken)]
+    rows = [Row("a", "sqlite", LoadResult(latencies=[0.010]), 1.0), Row("b", "sqlite", LoadResult(latencies=[0.012]), 1.0)]
+    problems = []
+    lines = runner._figures(scenarios.Context(backend="sqlite"), rows, "sqlite", problems, figures)
+    assert lines == ["ratio b/a [sqlite]", "  ratio 1.20x"]
+    assert problems == ["figure 'broken' on sqlite: RuntimeError: no statistics"]
+
+
+def test_group_scenarios_send_the_idps_membership_patches():
+    """The benchmark's PATCH bodies are the forms Okta and Entra send (IDP.md 14)."""
+    from benchmarks import groups
+
+    assert groups.add_member("g", "u")["Operations"] == [{"op": "add", "path": "members", "value": [{"value": "u"}]}]
+    assert groups.remove_member("g", "u")["Operations"] == [{"op": "remove", "path": 'members[value eq "u"]'}]
+    names = [s.name for s in scenarios_named("/Groups")]
+    assert len(names) == 6 and len(set(names)) == 6
+
+
+def scenarios_named(part: str):
+    from benchmarks.scenarios import SCENARIOS
+
+    return [scenario for scenario in SCENARIOS if part in scenario.name]

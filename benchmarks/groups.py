@@ -1,0 +1,196 @@
+"""/Groups benchmarks (issue 5): membership PATCH on a 10-member and a 50,000-member group,
+a page of 100 groups of 1,000 members with excludedAttributes=members against a page of 100
+empty groups, and the rows one membership PATCH reads.
+
+The groups are seeded straight into the database before the first group scenario, with one
+INSERT ... SELECT per table or team (portable SQL, a second or two for 150,000 rows): 50,000
+HTTP calls would take longer than the whole run, and even the directory's bulk path
+(teams.create_team(members=...), which also writes an audit event per member) takes tens of
+seconds here. The teams themselves are made by the directory.
+"""
+from __future__ import annotations
+
+import threading
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+from benchmarks.client import json_request
+from benchmarks.servers import create_token
+from benchmarks.scenarios import Context, figure, scenario
+
+GROUP = "urn:ietf:params:scim:schemas:core:2.0:Group"
+PATCH_OP = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
+SIZES = {"small": 10, "big": 50_000}
+PAGE_GROUPS, PAGE_MEMBERS = 100, 1_000
+ORGS = {"full": "bench-groups-full", "empty": "bench-groups-empty"}
+CHANGES = 300  # single-member adds (then removes) per group: a pool of users that are in no group
+_seeding = threading.Lock()
+
+
+@dataclass(frozen=True)
+class Seeded:
+    groups: dict  # "small" | "big" -> group id in the benchmark organisation
+    newcomers: list  # user ids in no group
+    tokens: dict  # "full" | "empty" -> bearer token of the organisation holding those 100 groups
+
+
+def seeded(ctx: Context) -> Seeded:
+    """The groups the scenarios use, made once per server (the first scenario pays, untimed)."""
+    with _seeding:
+        if "groups" not in ctx.state:
+            ctx.state["groups"] = _seed(ctx)
+        return ctx.state["groups"]
+
+
+def _seed(ctx: Context) -> Seeded:
+    from connector import teams
+    from connector.organisations import create_organisation, find_organisation
+
+    with _database(ctx) as database:
+        org = find_organisation(ctx.organisation)
+        full = create_organisation("Bench Full", slug=ORGS["full"])
+        empty = create_organisation("Bench Empty", slug=ORGS["empty"])
+        people = _insert_users(database, org, "member", SIZES["big"])
+        newcomers = _insert_users(database, org, "newcomer", CHANGES)
+        crowd = _insert_users(database, full, "crowd", PAGE_MEMBERS)
+        # Planner statistics first: PostgreSQL would otherwise check each membership's foreign
+        # key with a sequential scan of a "user" table it believes empty (minutes, not seconds).
+        database.execute_sql("ANALYZE")
+        groups = {}
+        for name, size in SIZES.items():
+            groups[name] = teams.create_team(org, f"{name} group").id
+            _insert_members(database, groups[name], people, size)
+        for i in range(PAGE_GROUPS):
+            _insert_members(database, teams.create_team(full, f"team {i:03d}").id, crowd, PAGE_MEMBERS)
+            teams.create_team(empty, f"team {i:03d}")
+        database.execute_sql("ANALYZE")  # and afterwards, as a database in service has them
+    tokens = {kind: create_token(ctx.config, slug) for kind, slug in ORGS.items()}
+    return Seeded(groups, newcomers, tokens)
+
+
+@contextmanager
+def _database(ctx: Context):
+    """The server's database, opened in this process with the server's own config."""
+    from connector import db
+    from connector.config import load_settings
+
+    database = db.bind(load_settings(ctx.config).database_url)
+    database.connect(reuse_if_open=True)
+    try:
+        yield database
+    finally:
+        database.close()
+
+
+def _insert_users(database, org, prefix: str, count: int) -> list[str]:
+    """`count` active users with ids <slug>-<prefix>-<n>, in one statement; their ids in order."""
+    from connector.clock import utcnow
+
+    stem, mail = f"{org.slug}-{prefix}-", f"{prefix}.{org.slug}."
+    p = database.param
+    database.execute_sql(
+        f"WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i + 1 < {p}) "
+        'INSERT INTO "user" (id, organisation_id, user_name, user_name_key, email, email_key, status, is_admin, '
+        "managed_by_idp, version, created_at, updated_at) "
+        f"SELECT {p} || CAST(i AS TEXT), {p}, {p} || CAST(i AS TEXT) || '@bench.example', "
+        f"{p} || CAST(i AS TEXT) || '@bench.example', {p} || CAST(i AS TEXT) || '@bench.example', "
+        f"{p} || CAST(i AS TEXT) || '@bench.example', 'active', FALSE, FALSE, 1, {p}, {p} FROM n",
+        (count, stem, org.id, mail, mail, mail, mail, utcnow(), utcnow()))
+    return [f"{stem}{i}" for i in range(count)]
+
+
+def _insert_members(database, team_id: str, user_ids: list[str], count: int) -> None:
+    """Memberships of the team for `count` of these users (made by one _insert_users call), in
+    one statement."""
+    from connector.clock import utcnow
+    from connector.models import User
+
+    stem = user_ids[0].rsplit("-", 1)[0] + "-"
+    chosen = User.select(User.id).where(User.id.startswith(stem)).order_by(User.id).limit(count)
+    sql, params = chosen.sql()
+    p = database.param
+    database.execute_sql(f"INSERT INTO membership (team_id, user_id, created_at) SELECT {p}, c.id, {p} "
+                         f"FROM ({sql}) AS c", (team_id, utcnow(), *params))
+
+
+def add_member(group: str, user_id: str) -> dict:
+    """Okta's (and Entra's) single-member add."""
+    return {"schemas": [PATCH_OP], "Operations": [{"op": "add", "path": "members", "value": [{"value": user_id}]}]}
+
+
+def remove_member(group: str, user_id: str) -> dict:
+    """Okta's and Entra's (aadOptscim062020) single-member remove."""
+    return {"schemas": [PATCH_OP], "Operations": [{"op": "remove", "path": f'members[value eq "{user_id}"]'}]}
+
+
+def _membership_scenario(size: str, body, verb: str):
+    @scenario(f"PATCH /Groups {verb} 1 member ({SIZES[size]:,}-member group)", requests=CHANGES, clients=1)
+    def change(ctx: Context, i: int):
+        state = seeded(ctx)
+        group = state.groups[size]
+        return json_request("PATCH", f"/scim/v2/Groups/{group}", body(group, state.newcomers[i % CHANGES]),
+                            ctx.bearer())
+
+    return change
+
+
+for _body, _verb in ((add_member, "add"), (remove_member, "remove")):
+    for _size in SIZES:  # small and big one after the other, so both meet the same machine
+        _membership_scenario(_size, _body, _verb)
+
+
+def _list_scenario(kind: str, label: str):
+    @scenario(f"GET /Groups?excludedAttributes=members (100 {label} groups)", requests=300)
+    def page(ctx: Context, i: int):
+        token = seeded(ctx).tokens[kind]
+        return json_request("GET", "/scim/v2/Groups?excludedAttributes=members&count=100",
+                            headers={"Authorization": f"Bearer {token}"})
+
+    return page
+
+
+_list_scenario("full", f"{PAGE_MEMBERS:,}-member")
+_list_scenario("empty", "empty")
+
+
+@figure("membership PATCH: 50,000-member group vs 10-member group (target <= 1.5)")
+def membership_ratio(ctx: Context, rows: dict) -> list[str]:
+    lines = []
+    for verb in ("add", "remove"):
+        small, big = (rows.get(f"PATCH /Groups {verb} 1 member ({SIZES[s]:,}-member group)") for s in SIZES)
+        if small and big:
+            lines.append(f"{verb}: " + _ratios(small.result, big.result))
+    return lines
+
+
+@figure("GET /Groups?excludedAttributes=members: 100 groups of 1,000 members vs 100 empty groups (target <= 1.5)")
+def list_ratio(ctx: Context, rows: dict) -> list[str]:
+    full = rows.get(f"GET /Groups?excludedAttributes=members (100 {PAGE_MEMBERS:,}-member groups)")
+    empty = rows.get("GET /Groups?excludedAttributes=members (100 empty groups)")
+    return [_ratios(empty.result, full.result)] if full and empty else []
+
+
+def _ratios(base, other) -> str:
+    return " ".join(f"p{q} {other.percentile_ms(q):.2f} / {base.percentile_ms(q):.2f} ms = "
+                    f"{other.percentile_ms(q) / base.percentile_ms(q):.2f}x" for q in (50, 95))
+
+
+@figure("rows read per single-member PATCH (add or remove)")
+def rows_read(ctx: Context, rows: dict) -> list[str]:
+    from benchmarks import rows_read as measure
+
+    if "groups" not in ctx.state:
+        return []  # no group scenario ran
+    state = seeded(ctx)
+    pairs = {f"{SIZES[size]:,}-member group": (lambda i, g=group: _pair(ctx, g, state, i))
+             for size, group in state.groups.items()}
+    if ctx.backend == "postgresql":
+        return measure.postgres_rows(ctx, pairs)
+    return measure.sqlite_plans(ctx, pairs)
+
+
+def _pair(ctx: Context, group: str, state: Seeded, i: int):
+    """The i-th request of an add/remove pair of the same newcomer (leaves the group as it was)."""
+    user = state.newcomers[(i // 2) % CHANGES]
+    body = (add_member if i % 2 == 0 else remove_member)(group, user)
+    return json_request("PATCH", f"/scim/v2/Groups/{group}", body, ctx.bearer())
