@@ -86,7 +86,7 @@ class GroupBackend:
     def replace(self, resource_id, replacement, *, expected_version, projection):
         """RFC 7644 §3.5.1: members become exactly the list sent (none when absent)."""
         with write_transaction(), scim_errors.translated():
-            team = _team(resource_id)
+            team = _team(resource_id, lock=True)
             new = replacement.resolve(self._attributes(team, {}, {}))
             teams.change_team(team, changes=_columns(new), parent=_parent_id(new), members=_member_ids(new),
                               expected_version=_expected(expected_version))
@@ -95,7 +95,7 @@ class GroupBackend:
     def patch(self, resource_id, patch, *, expected_version, projection):
         """RFC 7644 §3.5.2; member operations as id sets, so their cost is the ids named."""
         with write_transaction(), scim_errors.translated():
-            team = _team(resource_id)
+            team = _team(resource_id, lock=True)
             change, rest = patch.split("members")
             if change is None:  # a member operation that is not about ids alone: load them
                 new = patch.apply(self._attributes(team, memberships.members_of([team.id]), {}))
@@ -109,8 +109,8 @@ class GroupBackend:
 
     def delete(self, resource_id, *, expected_version):
         """RFC 7644 §3.6: the team and its memberships go; its users stay."""
-        with scim_errors.translated():
-            teams.delete_team(_team(resource_id), expected_version=_expected(expected_version))
+        with write_transaction(), scim_errors.translated():
+            teams.delete_team(_team(resource_id, lock=True), expected_version=_expected(expected_version))
 
     def _records(self, page, projection) -> list[ResourceRecord]:
         """One query for the page's members (only when shown) and one for its parents' names."""
@@ -136,9 +136,9 @@ class GroupBackend:
                 "$ref": f"{self.base_url}/Users/{user_id}"}
 
 
-def _team(resource_id: str):
+def _team(resource_id: str, *, lock: bool = False):
     with scim_errors.translated():
-        team = teams.get_team(g.organisation, resource_id)
+        team = teams.get_team(g.organisation, resource_id, lock=lock)
     team.organisation = g.organisation  # the request's own, already loaded
     return team
 

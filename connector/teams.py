@@ -17,7 +17,7 @@ from peewee import IntegrityError
 from connector import audit, hierarchy, membership_effects, memberships
 from connector.admins import admin_group_keys
 from connector.clock import utcnow
-from connector.db import database, write_transaction
+from connector.db import database, is_postgres, write_transaction
 from connector.errors import DuplicateTeam, InvalidTeamName, NotFound, ParentTeamNotFound, StaleVersion, TeamCycle, \
     UnknownField
 from connector.limits import check_text
@@ -40,8 +40,12 @@ class TeamChange:
         return bool(self.fields or self.added or self.removed)
 
 
-def get_team(org, team_id: str) -> Team:
-    team = Team.get_or_none((Team.id == str(team_id)) & (Team.organisation == org))
+def get_team(org, team_id: str, *, lock: bool = False) -> Team:
+    """The team with this id in this organisation. lock=True, inside a write transaction,
+    keeps the row locked until it ends on PostgreSQL (SELECT ... FOR UPDATE), so concurrent
+    changes of one team queue (SQLite's write transactions lock already)."""
+    query = Team.select().where((Team.id == str(team_id)) & (Team.organisation == org))
+    team = (query.for_update() if lock and is_postgres() else query).first()
     if team is None:
         raise NotFound(f"No team with the id {team_id!r} in this organisation")
     return team

@@ -8,21 +8,19 @@ from connector import teams
 from connector.clock import utcnow
 from connector.models import Membership, Team, User
 from tests.helpers import Api
-from tests.oauth.helpers import bearer, bearer_token
+from tests.oauth.helpers import bearer
 
 GROUP = "urn:ietf:params:scim:schemas:core:2.0:Group"
 ALLY_GROUP = "urn:ietf:params:scim:schemas:extension:ally:2.0:Group"
 
 
 class ScimApi(Api):
-    """tests.helpers.Api with an organisation's bearer token on every request."""
+    """tests.helpers.Api with an organisation's bearer token on every request, and reads of
+    a group."""
 
     def __init__(self, client, token: str):
-        super().__init__(client)
+        super().__init__(client, headers=bearer(token))
         self.token = token
-
-    def request(self, method, path, body=None, headers=None, **kwargs):
-        return super().request(method, path, body, {**bearer(self.token), **(headers or {})}, **kwargs)
 
     def group(self, group_id: str, **query):
         response = self.get(f"/Groups/{group_id}", query_string=query)
@@ -34,9 +32,9 @@ class ScimApi(Api):
 
 
 @pytest.fixture
-def api(client, org):
+def api(client, idp_token):
     """A SCIM client of the demo organisation (acme), as its IdP would call."""
-    return ScimApi(client, bearer_token(org, name="Okta"))
+    return ScimApi(client, idp_token)
 
 
 def bulk_users(org, prefix: str, count: int) -> list[str]:

@@ -1,5 +1,6 @@
 """Membership PATCH in every form Okta and Entra send (IDP.md 1, 2, 13, 14; pitfalls 3, 6),
-the PATCH answer, all-or-nothing PATCH and the If-Match compare-and-set."""
+the PATCH answer, all-or-nothing PATCH and the If-Match compare-and-set. The recorded group
+scenarios themselves are replayed by test_idp_replay.py."""
 import threading
 
 import pytest
@@ -9,28 +10,6 @@ from connector.errors import StaleVersion
 from connector.models import Membership, Team, User
 from tests.connector.group_helpers import ScimApi, api  # noqa: F401 - fixture
 from tests.helpers import assert_scim_error
-from tests.idp_fixtures import check_response, load_scenario, request_for, scenario_paths, scenario_id
-
-GROUP_SCENARIOS = [path for path in scenario_paths() if path.stem.startswith("group_")]
-
-
-@pytest.mark.parametrize("path", GROUP_SCENARIOS, ids=scenario_id)
-def test_recorded_group_scenarios(api, make_user, path):
-    """Every recorded Okta/Entra group exchange, step by step. The users the scenario creates
-    are made through the directory with the same userName (the /Users endpoint has its own
-    replay); steps reading /Users are left to that replay too."""
-    bindings = {}
-    for step in load_scenario(path)["steps"]:
-        if step["path"].startswith("/Users"):
-            if step["method"] == "POST":
-                user = make_user(step["request"]["userName"])
-                bindings.update({name: user.id for name in step.get("capture", {})})
-            continue
-        request = request_for(step, bindings, base="")
-        response = api.request(request["method"], request["url"], request["json"], headers=request["headers"])
-        body = response.get_json() if response.data else None
-        check_response(step, response.status_code, body, bindings)
-
 
 def _group_with(api, make_user, count=3):
     users = [make_user(f"user{i}@acme.example").id for i in range(count)]

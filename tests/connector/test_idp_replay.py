@@ -2,10 +2,6 @@
 connector.create_app, a real bearer token of the "acme" organisation made through oauth's API,
 the directory on SQLite and PostgreSQL. A scenario is the exact sequence of requests the IdP
 sends; each answer must hold what the IdP relies on (tests/fixtures/README.md).
-
-Scenarios whose steps touch /Groups are switched off until the Group resource type is
-registered: they are selected by the one filter line marked below (any step path starting with
-/Groups); deleting that line replays them too.
 """
 from __future__ import annotations
 
@@ -13,15 +9,7 @@ import pytest
 
 from tests import idp_fixtures as fx
 
-
-def _touches_groups(path) -> bool:
-    return any(step["path"].startswith("/Groups") for step in fx.load_scenario(path)["steps"])
-
-
-SCENARIOS = [
-    path for path in fx.scenario_paths()
-    if not _touches_groups(path)  # Groups: delete this line once /Groups is registered
-]
+SCENARIOS = fx.scenario_paths()
 
 
 @pytest.mark.parametrize("path", SCENARIOS, ids=[fx.scenario_id(p) for p in SCENARIOS])
