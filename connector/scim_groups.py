@@ -76,11 +76,7 @@ class GroupBackend:
         return self._records([_team(resource_id)], projection)[0]
 
     def list(self, query):
-        rows = teams.teams_query(g.organisation)
-        if query.where is not None:
-            rows = rows.where(query.where)
-        total = rows.count()
-        page = list(rows.order_by(*query.order_by).offset(query.offset).limit(query.limit)) if query.limit else []
+        total, page = query.page(teams.teams_query(g.organisation))
         return ListResult(total, self._records(page, query.projection))
 
     def replace(self, resource_id, replacement, *, expected_version, projection):

@@ -97,11 +97,7 @@ class UserBackend:
 
     def list(self, query):
         """RFC 7644 §3.4.2: the filter runs in the database, inside the organisation."""
-        users = directory.users_query(_org())
-        if query.where is not None:
-            users = users.where(query.where)
-        total = users.count()
-        page = list(users.order_by(*query.order_by).offset(query.offset).limit(query.limit)) if query.limit else []
+        total, page = query.page(directory.users_query(_org()))
         return ListResult(total, self._records(page, query.projection))
 
     def replace(self, resource_id, replacement, *, expected_version, projection):

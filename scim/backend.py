@@ -47,6 +47,13 @@ class ListQuery:
     limit: int
     projection: Projection
 
+    def page(self, scope) -> tuple[int, list]:
+        """(total, this page's rows) of `scope`, a peewee SELECT of the tenant's rows: the
+        filter ANDed to it, counted, then sorted and sliced (RFC 7644 §3.4.2)."""
+        rows = scope if self.where is None else scope.where(self.where)
+        total = rows.count()
+        return total, list(rows.order_by(*self.order_by).offset(self.offset).limit(self.limit)) if self.limit else []
+
 
 @dataclass
 class ListResult:

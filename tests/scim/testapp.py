@@ -156,11 +156,7 @@ class PersonBackend:
         return self._records([_person(resource_id)], projection)[0]
 
     def list(self, query):
-        rows = Person.select()
-        if query.where is not None:
-            rows = rows.where(query.where)
-        total = rows.count()
-        page = list(rows.order_by(*query.order_by).offset(query.offset).limit(query.limit)) if query.limit else []
+        total, page = query.page(Person.select())
         return ListResult(total, self._records(page, query.projection))
 
     def replace(self, resource_id, replacement, *, expected_version, projection):

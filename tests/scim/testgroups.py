@@ -28,11 +28,7 @@ class TeamBackend:
         return self._records([_team(resource_id)], projection)[0]
 
     def list(self, query):
-        rows = Team.select()
-        if query.where is not None:
-            rows = rows.where(query.where)
-        total = rows.count()
-        page = list(rows.order_by(*query.order_by).offset(query.offset).limit(query.limit)) if query.limit else []
+        total, page = query.page(Team.select())
         return ListResult(total, self._records(page, query.projection))
 
     def replace(self, resource_id, replacement, *, expected_version, projection):
