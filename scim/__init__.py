@@ -15,7 +15,7 @@ Implementing a resource type (tests/scim/testapp.py and testgroups.py are comple
   default_order, heavy_attributes): schemas from scim.core_schemas or your own
   scim.schemas.Schema/Attribute; filter_map as data (scim.filter_map: Column, Child).
 - backend: scim.backend.ResourceBackend (create/get/list/replace/patch/delete). It gets
-  canonical attribute dicts, a ListQuery (AND its `where` with the tenant scope), a
+  canonical attribute dicts, a ListQuery (`query.page(tenant_select)` ANDs its filter), a
   Replacement (`resolve(current)`) or a Patch (`apply(current)`, or `split("members")` for
   id sets, see scim.patch_members), `expected_version` for compare-and-set, and a Projection
   (`wants(name)`); it returns ResourceRecords and raises scim.errors exceptions.
