@@ -21,7 +21,7 @@ run: $(STAMP)
 	$(BIN)/ally-scim serve --host 127.0.0.1 --port 8080
 
 test: $(STAMP)
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n auto $(PYTEST_ARGS)
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks
