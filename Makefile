@@ -3,6 +3,8 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
+HOST ?= 127.0.0.1
+PORT ?= 8080
 export ALLY_CONFIG ?= config.example.yaml
 
 .PHONY: run test bench install clean
@@ -18,7 +20,7 @@ $(STAMP): pyproject.toml
 
 run: $(STAMP)
 	$(BIN)/ally-scim init --demo-token
-	$(BIN)/ally-scim serve --host 127.0.0.1 --port 8080
+	$(BIN)/ally-scim serve --host $(HOST) --port $(PORT)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -n auto $(PYTEST_ARGS)
