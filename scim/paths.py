@@ -168,14 +168,23 @@ def value_filter_attribute(parent: Attribute, attr_path: ast.AttrPath, error) ->
 
 def parse_list(text: str | None, rt: ResourceType, *, error: type[ScimError]) -> list[AttrPath]:
     """A comma-separated list of paths (`attributes`, `excludedAttributes`, RFC 7644 §3.9).
-    Names this resource type does not define are skipped (a root /.search spans types)."""
+    An extension schema's URN alone names all of its attributes (the extension is one complex
+    attribute in the resource's JSON). Names this resource type does not define are skipped
+    (a root /.search spans types)."""
     paths = []
-    for item in (text or "").split(","):
-        if not item.strip():
-            continue
+    for item in _expand_extensions((text or "").split(","), rt):
         try:
             paths.append(parse(item, rt, error=error, allow_filter=False))
         except ScimError as exc:
             if not getattr(exc, "unknown_name", False):
                 raise
     return paths
+
+
+def _expand_extensions(items, rt: ResourceType):
+    for item in (raw.strip() for raw in items):
+        schema = rt.schema_by_urn(item) if item else None
+        if schema is not None and schema is not rt.schema:
+            yield from (f"{schema.id}:{attribute.name}" for attribute in schema.attributes)
+        elif item:
+            yield item

@@ -116,3 +116,18 @@ def test_listing_reads_no_row_at_a_time(api, scim_db, users):
     with assert_query_count(2):
         body = api.get("/Groups?excludedAttributes=members").get_json()
     assert all("members" not in r for r in body["Resources"])
+
+
+def test_an_extension_urn_alone_selects_the_whole_extension():
+    """RFC 7644 §3.10: an extension's attributes are named with the schema URN as prefix; the
+    URN alone names the extension's complex container, so all of its attributes."""
+    from scim import core_schemas, paths
+    from scim.errors import InvalidValue
+    from scim.resources import Extension, ResourceType
+
+    rt = ResourceType(name="User", endpoint="/Users", schema=core_schemas.USER, backend=None, filter_map={},
+                      extensions=(Extension(core_schemas.ENTERPRISE_USER),))
+    urn = core_schemas.ENTERPRISE_USER.id
+    keys = [p.key for p in paths.parse_list(f"userName,{urn.upper()}", rt, error=InvalidValue)]
+    assert keys[0] == "userName"
+    assert f"{urn}:manager" in keys and f"{urn}:department" in keys
