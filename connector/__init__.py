@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Flask
 
 import oauth
-from connector import admin_signin, db, health, http_errors, metrics, oauth_tenancy, ratelimit, request_log, secret_key
+from connector import admin_signin, db, health, http_errors, metrics, oauth_tenancy, ratelimit, request_log, secret_key, unread_bodies
 from connector.config import Settings, config_path_from_env, load_settings
 from connector.logs import configure_logging
 
@@ -34,6 +34,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.register_blueprint(join.bp)
     app.register_blueprint(audit_api.bp)
     http_errors.init_app(app)  # last: it takes over app-level error handlers outside /scim/v2
+    unread_bodies.init_app(app, settings.scim.max_body_bytes)  # outermost WSGI layer
     return app
 
 
