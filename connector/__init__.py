@@ -5,7 +5,8 @@ from __future__ import annotations
 from flask import Flask
 
 import oauth
-from connector import admin_signin, db, health, http_errors, metrics, oauth_tenancy, ratelimit, request_log, secret_key, unread_bodies
+from connector import (admin_signin, db, health, http_errors, metrics, oauth_tenancy, ratelimit, request_log,
+                       scim_rate_limit, secret_key, unread_bodies)
 from connector.config import Settings, config_path_from_env, load_settings
 from connector.logs import configure_logging
 
@@ -29,6 +30,7 @@ def create_app(settings: Settings | None = None) -> Flask:
                    describe_tenant=oauth_tenancy.describe_tenant, on_event=oauth_tenancy.record_event,
                    rate_limit=ratelimit.hit)
     oauth_tenancy.init_app(app)
+    scim_rate_limit.init_app(app, settings.rate_limit)  # right after the credential check: it limits the credential
     scim_app.init_app(app, settings)  # after the credential check it relies on, before http_errors
     app.register_blueprint(health.bp)
     app.register_blueprint(join.bp)

@@ -89,6 +89,13 @@ class MetricsSettings:
 
 
 @dataclass(frozen=True)
+class RateLimitSettings:
+    enabled: bool = True
+    per_credential_per_minute: int = 12_000
+    per_organisation_per_minute: int = 30_000
+
+
+@dataclass(frozen=True)
 class OrganisationSettings:
     name: str
     slug: str
@@ -111,6 +118,7 @@ class Settings:
     invitations: InvitationSettings = field(default_factory=InvitationSettings)
     audit: AuditSettings = field(default_factory=AuditSettings)
     metrics: MetricsSettings = field(default_factory=MetricsSettings)
+    rate_limit: RateLimitSettings = field(default_factory=RateLimitSettings)
     organisations: tuple[OrganisationSettings, ...] = ()
 
 
@@ -237,6 +245,13 @@ class MetricsSchema(_Section):
     allowed_clients = AddressList()
 
 
+class RateLimitSchema(_Section):
+    dataclass = RateLimitSettings
+    enabled = fields.Boolean()
+    per_credential_per_minute = _positive()
+    per_organisation_per_minute = _positive()
+
+
 class DomainList(fields.Field):
     """A list of domains, or Ally's Signup Mode form: one string, comma-separated."""
 
@@ -282,6 +297,7 @@ class SettingsSchema(_Section):
     invitations = fields.Nested(InvitationSchema)
     audit = fields.Nested(AuditSchema)
     metrics = fields.Nested(MetricsSchema)
+    rate_limit = fields.Nested(RateLimitSchema)
     organisations = fields.List(fields.Nested(OrganisationSchema))
 
     @validates_schema

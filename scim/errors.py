@@ -162,6 +162,28 @@ class UnsupportedMediaType(ScimError):
     detail = "Request bodies must be application/scim+json or application/json."
 
 
+class TooManyRequests(ScimError):
+    """429 (RFC 6585 §4): the client sent more requests than the service allows; Retry-After
+    says when to try again. RFC 7644 names no scimType for it."""
+
+    status = 429
+    detail = "Too many requests; retry after the number of seconds in the Retry-After header."
+
+    def __init__(self, detail: str, retry_after: int):
+        super().__init__(detail, headers={"Retry-After": str(retry_after)})
+
+
+class ServiceUnavailable(ScimError):
+    """503: the service cannot answer now (e.g. its database did not answer in time); the
+    request id goes to the client so the operator can find the cause in the log."""
+
+    status = 503
+    detail = "The service is temporarily unavailable."
+
+    def __init__(self, detail: str, request_id: str):
+        super().__init__(f"{detail} Request id: {request_id}.", headers={"X-Request-Id": request_id})
+
+
 class InternalError(ScimError):
     """RFC 7644 §3.12 (500): an unexpected failure. The detail is fixed and names the request id;
     the cause is only in the log."""
