@@ -32,6 +32,16 @@ class InvalidValue(AllyError):
     """A value the directory cannot accept."""
 
 
+class TooLong(InvalidValue):
+    """A text value longer than the directory keeps for `field` (a column name, or
+    "<kind>.<column>" for a multi-valued user attribute)."""
+
+    def __init__(self, field: str, limit: int):
+        super().__init__(f"{field} is longer than {limit} characters")
+        self.field = field
+        self.limit = limit
+
+
 class AccountSuspended(Conflict):
     """Inviting (creating) a user whose userName or email belongs to a suspended user. Ally's
     answer: reactivate that account instead of inviting it again."""

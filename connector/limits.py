@@ -4,17 +4,19 @@ from __future__ import annotations
 
 from peewee import CharField, TextField
 
-from connector.errors import InvalidValue
+from connector.errors import InvalidValue, TooLong
 
 
-def check_text(model, values: dict) -> None:
-    """Refuse a value for a text column of `model` that is not text or does not fit."""
+def check_text(model, values: dict, prefix: str | None = None) -> None:
+    """Refuse a value for a text column of `model` that is not text or does not fit; the
+    refusal names the field as "<prefix>.<name>" when a prefix is given."""
     for name, value in values.items():
         field = model._meta.fields.get(name)
         if value is None or not isinstance(field, (CharField, TextField)):
             continue
+        label = f"{prefix}.{name}" if prefix else name
         if not isinstance(value, str):
-            raise InvalidValue(f"{name} must be text")
+            raise InvalidValue(f"{label} must be text")
         limit = getattr(field, "max_length", None) if isinstance(field, CharField) else None
         if limit and len(value) > limit:
-            raise InvalidValue(f"{name} is longer than {limit} characters")
+            raise TooLong(label, limit)

@@ -9,8 +9,10 @@ from __future__ import annotations
 from contextlib import contextmanager
 
 from scim import errors as scim
+from scim.core_schemas import ENTERPRISE_USER_URN
 
 from connector import errors
+from connector.user_mapping import CORE_FIELDS, ENTERPRISE_FIELDS, NAME_FIELDS, VALUE_FIELDS
 
 
 @contextmanager
@@ -25,6 +27,8 @@ def translated():
 def scim_error(exc: errors.AllyError) -> scim.ScimError:
     if isinstance(exc, errors.AccountSuspended):
         return scim.Uniqueness(suspended_detail(exc))
+    if isinstance(exc, errors.TooLong):
+        return scim.InvalidValue(f"The value of '{scim_attribute(exc.field)}' is longer than {exc.limit} characters.")
     for family, answer in _FAMILIES:
         if isinstance(exc, family):
             return answer(exc.message)
@@ -37,6 +41,23 @@ def suspended_detail(exc: errors.AccountSuspended) -> str:
     return (f"{exc.message}: reactivate it with \"active\": true (PATCH or PUT /Users/{exc.user_id}) "
             "instead of creating it again")
 
+
+def scim_attribute(field: str) -> str:
+    """The SCIM attribute a directory field holds: "given_name" -> "name.givenName",
+    "addresses.street_address" -> "addresses.streetAddress"; a team's "name" is displayName."""
+    kind, _, column = field.rpartition(".")
+    if kind:
+        return f"{kind}.{_VALUE_ATTRIBUTES.get(column, column)}"
+    return _ATTRIBUTES.get(field, field)
+
+
+_VALUE_ATTRIBUTES = {column: attr for attr, column in VALUE_FIELDS.items()}
+_ATTRIBUTES = {
+    "name": "displayName",  # Team.name (a User's name is in *_name columns)
+    **{column: attr for attr, column in CORE_FIELDS.items()},
+    **{column: f"name.{attr}" for attr, column in NAME_FIELDS.items()},
+    **{column: f"{ENTERPRISE_USER_URN}:{attr}" for attr, column in ENTERPRISE_FIELDS.items()},
+}
 
 _FAMILIES = (
     (errors.NotFound, scim.NotFound),                  # 404

@@ -10,9 +10,9 @@ from __future__ import annotations
 from peewee import chunked
 
 from connector.db import insert_rows
-from connector.errors import InvalidValue, UnknownField
+from connector.errors import InvalidValue, TooLong, UnknownField
 from connector.limits import check_text
-from connector.models import VALUE_KINDS, UserValue
+from connector.models import VALUE_KINDS, User, UserValue
 
 BATCH = 500  # user ids per IN (...) list
 ROW_FIELDS = frozenset({"value", "display", "type", "primary", "formatted", "street_address", "locality",
@@ -31,8 +31,17 @@ def check(values: dict[str, list[dict]] | None) -> dict[str, list[dict]]:
         for row in rows:
             if set(row) - ROW_FIELDS:
                 raise UnknownField(set(row) - ROW_FIELDS)
-            check_text(UserValue, {name: value for name, value in row.items() if name != "primary"})
+            check_text(UserValue, {name: value for name, value in row.items() if name != "primary"}, prefix=kind)
+            if kind == "emails":
+                _check_email_fits(row.get("value"))
     return values
+
+
+def _check_email_fits(address) -> None:
+    """Any email value may become the user's one email, kept in a column of User."""
+    limit = User.email.max_length
+    if isinstance(address, str) and len(address) > limit:
+        raise TooLong("emails.value", limit)
 
 
 def primary_email(emails: list[dict], user_name: str | None) -> str | None:

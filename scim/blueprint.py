@@ -11,7 +11,7 @@ import json
 
 from flask import Blueprint, Response, request
 
-from scim import bulk, discovery, handlers, listing
+from scim import bulk, discovery, handlers, limits, listing
 from scim.errors import Forbidden, ScimError, render
 from scim.media import SCIM_JSON, read_json_body
 
@@ -20,6 +20,7 @@ RESOURCE_METHODS = ["GET", "PUT", "PATCH", "DELETE"]
 
 def make_blueprint(ctx: handlers.Context, prefix: str, before_request=None) -> Blueprint:
     bp = Blueprint("scim", __name__, url_prefix=prefix)
+    bp.before_request(_check_url)
     if before_request is not None:
         bp.before_request(before_request)
     for rt in ctx.resource_types:
@@ -28,6 +29,14 @@ def make_blueprint(ctx: handlers.Context, prefix: str, before_request=None) -> B
     bp.add_url_rule("/Bulk", "bulk", lambda: _bulk(ctx), methods=["POST"])
     _add_discovery_routes(bp, ctx)
     return bp
+
+
+def _check_url() -> None:
+    """The path and query parameters carry no text a database cannot store (scim.limits)."""
+    limits.check_text(request.path, "The request path")
+    for name, value in request.args.items(multi=True):
+        limits.check_text(name, "A query parameter name")
+        limits.check_text(value, f"The query parameter {name!r}")
 
 
 def _root_search(ctx: handlers.Context) -> Response:

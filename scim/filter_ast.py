@@ -18,6 +18,7 @@ from scim2_filter_parser import ast
 from scim2_filter_parser.lexer import SCIMLexer
 from scim2_filter_parser.parser import SCIMParser, SCIMParserError
 
+from scim import limits
 from scim.errors import InvalidFilter, ScimError
 from scim.schemas import Attribute
 
@@ -26,6 +27,7 @@ ORDER_OPS = frozenset({"gt", "ge", "lt", "le"})
 SUBSTRING_OPS = frozenset({"co", "sw", "ew"})
 _LITERALS = {"true": True, "false": False, "null": None}
 MAX_DEPTH = 128   # AST levels; about 60 terms joined by and/or, far beyond what IdPs send
+MAX_TERMS = 100   # comparisons plus and/or operators: about 50 comparisons (IdPs send one or two)
 
 
 class Quoted(str):
@@ -36,12 +38,16 @@ def parse(text: str, error: type[ScimError] = InvalidFilter) -> ast.Filter:
     """Parse a filter; any syntax problem is `error` with a message naming it."""
     if not text or not text.strip():
         raise error("The filter is empty.")
+    limits.check_text(text, "The filter", error)
     try:
         tree = SCIMParser().parse(_tag_strings(SCIMLexer().tokenize(text)))
     except ValueError as exc:
-        raise error(f"Invalid filter {text!r}: {exc}.") from None
+        raise error(f"Invalid filter {text!r}: {str(exc).rstrip('.')}.") from None
     except SCIMParserError:
         raise error(f"Invalid filter {text!r}: {_where(text)}.") from None
+    terms = sum(1 for node in walk(tree) if isinstance(node, (ast.AttrExpr, ast.LogExpr)))
+    if terms > MAX_TERMS:
+        raise error(f"The filter has {terms} comparisons and logical operators; at most {MAX_TERMS} are allowed.")
     if depth(tree) > MAX_DEPTH:
         raise error(f"The filter is nested too deeply (more than {MAX_DEPTH} levels of terms and parentheses).")
     return tree
@@ -72,9 +78,12 @@ def _tag_strings(tokens):
 
 def _decode(raw: str) -> str:
     try:
-        return json.loads(f'"{raw}"')
+        decoded = json.loads(f'"{raw}"')
     except ValueError:
         return raw
+    if decoded != raw:
+        limits.check_text(decoded, f"The value \"{raw}\"", ValueError)  # escapes such as \u0000
+    return decoded
 
 
 def _where(text: str) -> str:

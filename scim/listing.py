@@ -74,15 +74,19 @@ def _params(values: dict, config: ScimConfig) -> ListParams:
 
 
 def _integer(values: dict, name: str, default: int) -> int:
+    """A whole number; one beyond +-_LARGEST is taken as +-_LARGEST: a startIndex past every
+    row is an empty page and a count over maxResults is maxResults either way, and the
+    database is never handed an offset it cannot hold."""
     raw = values.get(name)
     if raw is None or raw == "":
         return default
     if isinstance(raw, bool):
         raise InvalidValue(f"'{name}' must be an integer, not {raw!r}.")
-    if isinstance(raw, int) and abs(raw) < _LARGEST:
-        return raw
-    if isinstance(raw, str) and re.fullmatch(r"\s*-?[0-9]{1,18}\s*", raw):
-        return int(raw)
+    if isinstance(raw, str) and re.fullmatch(r"\s*[-+]?[0-9]+\s*", raw):
+        digits = raw.strip()
+        raw = int(digits) if len(digits) <= 19 else (-_LARGEST if digits.startswith("-") else _LARGEST)
+    if isinstance(raw, int):
+        return max(-_LARGEST, min(raw, _LARGEST))
     raise InvalidValue(f"'{name}' must be an integer, not {raw!r}.")
 
 

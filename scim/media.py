@@ -2,7 +2,9 @@
 
 Responses are application/scim+json. Request bodies are accepted as application/scim+json or
 application/json (415 otherwise); the body must be one JSON object, not nested deeper than
-MAX_DEPTH, and no larger than the app's MAX_CONTENT_LENGTH (413). Every refusal is a SCIM error.
+MAX_DEPTH (400), no larger than the app's MAX_CONTENT_LENGTH, with at most MAX_OBJECT_KEYS keys
+per object and MAX_ARRAY_ITEMS items per array (413); its strings and numbers must pass
+scim.limits (400 invalidValue). Every refusal is a SCIM error.
 """
 from __future__ import annotations
 
@@ -10,11 +12,14 @@ import json
 
 from werkzeug.exceptions import RequestEntityTooLarge
 
+from scim import limits
 from scim.errors import InvalidSyntax, PayloadTooLarge, UnsupportedMediaType
 
 SCIM_JSON = "application/scim+json"
 ACCEPTED_TYPES = frozenset({SCIM_JSON, "application/json"})
 MAX_DEPTH = 32
+MAX_OBJECT_KEYS = 1000       # a User has a few dozen attributes
+MAX_ARRAY_ITEMS = 100_000    # a group's members, /Bulk's operations: both well inside the body limit
 
 
 def read_json_body(request) -> dict:
@@ -48,7 +53,8 @@ def parse_json_object(raw: bytes | str) -> dict:
     if not text.strip():
         raise InvalidSyntax("The request body is empty; a JSON object is required.")
     try:
-        value = json.loads(text, parse_constant=_refuse_constant)
+        value = json.loads(text, parse_constant=_refuse_constant, parse_int=limits.json_integer,
+                           parse_float=limits.json_float)
     except json.JSONDecodeError as exc:
         where = f"line {exc.lineno} column {exc.colno}"
         raise InvalidSyntax(f"The request body is not valid JSON: {exc.msg} at {where}.") from None
@@ -56,8 +62,7 @@ def parse_json_object(raw: bytes | str) -> dict:
         raise InvalidSyntax(f"The request body is nested deeper than {MAX_DEPTH} levels.") from None
     if not isinstance(value, dict):
         raise InvalidSyntax(f"The request body must be a JSON object, not {_json_type(value)}.")
-    if _depth(value) > MAX_DEPTH:
-        raise InvalidSyntax(f"The request body is nested deeper than {MAX_DEPTH} levels.")
+    _check_shape(value)
     return value
 
 
@@ -65,15 +70,32 @@ def _refuse_constant(name: str):
     raise json.JSONDecodeError(f"{name} is not a JSON value", name, 0)
 
 
-def _depth(value) -> int:
-    """Nesting depth of a parsed JSON value, iteratively (no recursion limit to hit)."""
-    deepest, stack = 0, [(value, 1)]
+def _check_shape(value) -> None:
+    """Depth, keys per object, items per array and every string (keys too), iteratively (no
+    recursion limit to hit)."""
+    stack = [(value, 1)]
     while stack:
         node, level = stack.pop()
-        deepest = max(deepest, level)
-        children = node.values() if isinstance(node, dict) else node if isinstance(node, list) else ()
-        stack.extend((child, level + 1) for child in children if isinstance(child, (dict, list)))
-    return deepest
+        if level > MAX_DEPTH:
+            raise InvalidSyntax(f"The request body is nested deeper than {MAX_DEPTH} levels.")
+        if isinstance(node, dict):
+            if len(node) > MAX_OBJECT_KEYS:
+                raise PayloadTooLarge(f"An object in the request body has {len(node)} keys; at most "
+                                      f"{MAX_OBJECT_KEYS} are allowed.")
+            for key, child in node.items():
+                limits.check_text(key, f"The key {key!r} in the request body")
+                stack.append((child, level + 1))
+        elif isinstance(node, list):
+            if len(node) > MAX_ARRAY_ITEMS:
+                raise PayloadTooLarge(f"An array in the request body has {len(node)} items; at most "
+                                      f"{MAX_ARRAY_ITEMS} are allowed.")
+            stack.extend((child, level + 1) for child in node)
+        elif isinstance(node, str):
+            limits.check_text(node, f"The value {_shortened(node)!r} in the request body")
+
+
+def _shortened(text: str) -> str:
+    return text if len(text) <= 40 else text[:40] + "..."
 
 
 def _json_type(value) -> str:

@@ -164,7 +164,7 @@ def test_over_long_or_non_text_values_are_refused_by_name(org, make_user):
     assert caught.value.message == "title is longer than 255 characters"
     with pytest.raises(InvalidValue) as caught:
         directory.create_user(org, {"user_name": "x@acme.example"}, values={"emails": [{"value": "a@b.example", "type": 7}]})
-    assert caught.value.message == "type must be text"
+    assert caught.value.message == "emails.type must be text"
     user = make_user("y@acme.example")
     with pytest.raises(InvalidValue) as caught:
         directory.update_user(user, {"user_name": "u" * 321})
