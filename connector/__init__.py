@@ -6,7 +6,7 @@ from flask import Flask
 
 import oauth
 from connector import (admin_signin, db, health, http_errors, metrics, oauth_tenancy, ratelimit, request_log,
-                       scim_rate_limit, secret_key, unread_bodies)
+                       scim_rate_limit, secret_key, statement_timeout, unread_bodies)
 from connector.config import Settings, config_path_from_env, load_settings
 from connector.logs import configure_logging
 
@@ -22,7 +22,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.config["MAX_CONTENT_LENGTH"] = settings.scim.max_body_bytes
     app.json.sort_keys = False
     request_log.init_app(app)  # first: every later hook and error can name the request id
-    database = db.bind(settings.database_url)
+    database = db.bind(settings.database_url, settings.server.statement_timeout_seconds)
     db.init_app(app, database)
     metrics.init_app(app, settings.metrics)
     secret_key.init_app(app)
@@ -35,7 +35,8 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.register_blueprint(health.bp)
     app.register_blueprint(join.bp)
     app.register_blueprint(audit_api.bp)
-    http_errors.init_app(app)  # last: it takes over app-level error handlers outside /scim/v2
+    http_errors.init_app(app)  # it takes over app-level error handlers outside /scim/v2
+    statement_timeout.init_app(app)  # after http_errors: it falls back on the handlers as they are then
     unread_bodies.init_app(app, settings.scim.max_body_bytes)  # outermost WSGI layer
     return app
 

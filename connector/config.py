@@ -32,6 +32,7 @@ class ServerSettings:
     port: int = 8080
     workers: int = 2
     timeout_seconds: int = 55
+    statement_timeout_seconds: int = 30
 
 
 @dataclass(frozen=True)
@@ -145,6 +146,15 @@ class ServerSchema(_Section):
     port = fields.Integer(strict=True, validate=validate.Range(min=1, max=65535))
     workers = _positive()
     timeout_seconds = fields.Integer(strict=True, validate=validate.Range(min=5, max=59))
+    statement_timeout_seconds = fields.Integer(strict=True, validate=validate.Range(min=0, max=58))
+
+    @validates_schema
+    def statements_end_before_requests(self, data, **kwargs):
+        statement = data.get("statement_timeout_seconds", ServerSettings.statement_timeout_seconds)
+        request = data.get("timeout_seconds", ServerSettings.timeout_seconds)
+        if statement >= request:
+            raise ValidationError(f"must be below server.timeout_seconds ({request}), or 0 for none",
+                                  "statement_timeout_seconds")
 
 
 class ScimSchema(_Section):

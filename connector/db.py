@@ -2,8 +2,9 @@
 
 SQLite (the embedded default) runs in WAL mode with foreign keys on and a busy timeout; write
 transactions take the write lock up front (BEGIN IMMEDIATE) so two writers queue instead of
-failing half-way. PostgreSQL gets a connection pool; serialization failures and deadlocks are
-retried a few times before they surface.
+failing half-way. PostgreSQL gets a connection pool, optionally with a statement_timeout on
+every connection; serialization failures and deadlocks are retried a few times before they
+surface.
 """
 from __future__ import annotations
 
@@ -28,14 +29,19 @@ POOL_OPTIONS = {"max_connections": 32, "stale_timeout": 300, "timeout": 20}
 RETRY_ATTEMPTS = 5
 MAX_PARAMETERS = 10_000  # per statement: far inside SQLite's (32,766) and PostgreSQL's (65,535) limits
 _PG_RETRY_CODES = {"40001", "40P01"}  # serialization_failure, deadlock_detected
+_PG_QUERY_CANCELED = "57014"  # what a statement stopped by statement_timeout raises
 
 
-def open_database(url: str):
-    """A peewee Database for the URL; postgresql:// gets a pool, sqlite:// the pragmas above."""
+def open_database(url: str, statement_timeout_seconds: int = 0):
+    """A peewee Database for the URL; postgresql:// gets a pool (whose connections cancel any
+    statement running longer than statement_timeout_seconds, when not 0), sqlite:// the pragmas
+    above."""
     scheme = urlparse(url).scheme
     if scheme in ("postgres", "postgresql"):
         url = url.replace(f"{scheme}://", "postgresql+pool://", 1)
-        return db_url.connect(url, **POOL_OPTIONS)
+        options = {"options": f"-c statement_timeout={statement_timeout_seconds * 1000}"} \
+            if statement_timeout_seconds else {}
+        return db_url.connect(url, **POOL_OPTIONS, **options)
     if scheme.startswith("sqlite"):
         path = db_url.parse(url)["database"]
         if path == ":memory:":
@@ -48,9 +54,9 @@ def open_database(url: str):
     raise ValueError(f"unsupported database URL scheme {scheme!r}")
 
 
-def bind(url: str):
+def bind(url: str, statement_timeout_seconds: int = 0):
     """Point the shared proxy at the database for URL and return it."""
-    db = open_database(url)
+    db = open_database(url, statement_timeout_seconds)
     database.initialize(db)
     return db
 
@@ -141,6 +147,12 @@ def retry_on_conflict(func):
                 time.sleep(0.01 * 2 ** attempt)
 
     return wrapper
+
+
+def is_statement_timeout(exc: Exception) -> bool:
+    """Did PostgreSQL cancel the statement (statement_timeout)?"""
+    original = getattr(exc, "orig", None) or exc.__context__
+    return getattr(original, "pgcode", None) == _PG_QUERY_CANCELED
 
 
 def _retryable(exc: Exception) -> bool:

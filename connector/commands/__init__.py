@@ -1,6 +1,7 @@
 """Shared pieces of the `ally-scim` command groups: the app context, JSON output, failure."""
 from __future__ import annotations
 
+import dataclasses
 import functools
 import json
 
@@ -27,7 +28,11 @@ class CliState:
             from connector.config import load_settings
             from connector.logs import raise_level_to
 
-            self._app = create_app(load_settings(self.config_path))
+            settings = load_settings(self.config_path)
+            # A command (a migration, an import, a prune) runs as long as it needs: the
+            # statement timeout guards the IdPs' requests, which `serve` builds its own app for.
+            server = dataclasses.replace(settings.server, statement_timeout_seconds=0)
+            self._app = create_app(dataclasses.replace(settings, server=server))
             # A command talks to people on stdout and stderr; INFO lines belong in a server's log.
             raise_level_to("WARNING")
         return self._app
