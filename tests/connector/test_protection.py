@@ -3,7 +3,6 @@ refused naming the SCIM attribute (never a column), bad text never reaches Postg
 statement PostgreSQL cancels (server.statement_timeout_seconds) is a 503 with the request id."""
 from __future__ import annotations
 
-
 import psycopg2
 import pytest
 
