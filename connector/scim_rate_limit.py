@@ -8,8 +8,8 @@ current minute in one upsert, which also reads back the total of every worker:
 - as soon as its unwritten requests reach 1/HEADROOM_SHARE of what the limit still allows,
   so that close to the limit every request is written.
 A request is refused (429 with Retry-After: the seconds left in the minute) when the shared
-total last read plus the worker's unwritten requests exceeds the limit; a request refused
-before it is counted costs no write. The shared total only grows within a minute, so a
+total last read plus the worker's unwritten requests would exceed the limit; it is not
+counted, and costs no write beyond sending the worker's requests not yet written. The shared total only grows within a minute, so a
 refusal is never premature. The lag is the other way: a worker sees the others' requests
 of at most the last second, and each worker's unseen share is at most 1/HEADROOM_SHARE of the
 remaining headroom, so up to HEADROOM_SHARE workers in all keep the limit to within a few
@@ -60,12 +60,18 @@ def init_app(app: Flask, settings: RateLimitSettings) -> None:
 class _Counter:
     window_ends: float
     shared: int = 0             # every worker's requests in the window, as last read
-    unwritten: int = 0          # this worker's requests since then
+    writing: int = 0            # this worker's requests being added to it right now
+    unwritten: int = 0          # this worker's requests not yet sent
     written_at: float = float("-inf")
+
+    @property
+    def seen(self) -> int:
+        return self.shared + self.writing + self.unwritten
 
 
 class SharedLimiter:
-    """One worker's view of the shared per-key window counters (see the module doc)."""
+    """One worker's view of the shared per-key window counters (see the module doc). The
+    database write happens outside the lock: the worker's other threads never wait for it."""
 
     def __init__(self):
         self._counters: dict[str, _Counter] = {}
@@ -78,17 +84,34 @@ class SharedLimiter:
             counter = self._counters.get(key)
             if counter is None or counter.window_ends != ends:
                 counter = self._counters[key] = _Counter(ends)
-            if counter.shared + counter.unwritten >= limit:
-                return ratelimit.seconds_until(ends, now)
-            counter.unwritten += 1
-            if self._write_due(counter, limit, now):
-                counter.shared = ratelimit.add(key, counter.unwritten, ends)
-                counter.unwritten, counter.written_at = 0, now
-            if counter.shared + counter.unwritten > limit:
-                return ratelimit.seconds_until(ends, now)
-        return None
+            refused = counter.seen >= limit
+            if not refused:
+                counter.unwritten += 1
+            batch = self._take_batch(counter, limit, now)
+        while batch:  # requests that came in during a write may be due at once (near the limit)
+            self._write(key, counter, batch)
+            with self._lock:
+                batch = self._take_batch(counter, limit, now)
+        return ratelimit.seconds_until(ends, now) if refused or counter.seen > limit else None
 
     @staticmethod
-    def _write_due(counter: _Counter, limit: int, now: float) -> bool:
-        headroom = limit - counter.shared - counter.unwritten
-        return now - counter.written_at >= WRITE_SECONDS or counter.unwritten >= max(1, headroom // HEADROOM_SHARE)
+    def _take_batch(counter: _Counter, limit: int, now: float) -> int:
+        """The requests to write now; 0 when none is due or another thread is writing. At the
+        limit every request not yet written is due: the other workers must see them."""
+        headroom = limit - counter.seen
+        due = (headroom <= 0 or now - counter.written_at >= WRITE_SECONDS
+               or counter.unwritten >= max(1, headroom // HEADROOM_SHARE))
+        if counter.writing or not counter.unwritten or not due:
+            return 0
+        batch, counter.writing, counter.unwritten, counter.written_at = counter.unwritten, counter.unwritten, 0, now
+        return batch
+
+    def _write(self, key: str, counter: _Counter, batch: int) -> None:
+        try:
+            total = ratelimit.add(key, batch, counter.window_ends)
+        except Exception:
+            with self._lock:  # counted again at the next write
+                counter.writing, counter.unwritten = 0, counter.unwritten + batch
+            raise
+        with self._lock:
+            counter.writing, counter.shared = 0, max(counter.shared, total)

@@ -3,6 +3,7 @@ every worker through the database, answered with 429, Retry-After and a SCIM err
 Two apps built by the factory over one database stand for two gunicorn workers."""
 from __future__ import annotations
 
+import threading
 import time
 
 import pytest
@@ -132,3 +133,20 @@ def test_a_new_minute_starts_a_new_count(db):
     assert limiter.hit("k", 1, now) is None
     assert limiter.hit("k", 1, now) == 50  # Retry-After: the seconds left in the minute
     assert limiter.hit("k", 1, now + 50) is None
+
+
+def test_threads_of_one_worker_never_pass_the_limit_together(db):
+    limit, now = 50, a_moment_in_the_next_minute()
+    limiter, allowed = SharedLimiter(), []
+
+    def serve_requests():
+        allowed.extend(limiter.hit("k", limit, now) is None for _ in range(20))
+        database.close()
+
+    threads = [threading.Thread(target=serve_requests) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert sum(allowed) == limit
+    assert RateLimitCounter.get(RateLimitCounter.key == "k").count == limit
