@@ -1,0 +1,195 @@
+"""Concurrent IdP requests against a real server (issue 7): PostgreSQL behind two gunicorn
+workers, SQLite behind one (each with its threads). Races keep every invariant: one user per
+userName, memberships as a serial run would leave them, one winner per If-Match version, and
+a user's final state agreeing with its row and its audit trail. No race surfaces as a 5xx."""
+from __future__ import annotations
+
+import threading
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from connector.models import AuditEvent, Membership, User
+from tests.live_server import BACKENDS, DOMAIN, live_database, live_server, models_on, user_body
+
+pytestmark = pytest.mark.slow
+CLIENTS = 20
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def live(request, tmp_path_factory):
+    """One server per backend for the module; each test works on users and groups of its own."""
+    workdir = tmp_path_factory.mktemp(request.param)
+    with live_database(request.param, workdir) as url:
+        with live_server(url, workdir, workers=2 if request.param == "postgresql" else 1) as server:
+            server.database_url = url
+            yield server
+
+
+def concurrently(*calls):
+    """Run the calls on their own threads, released together; their results in order."""
+    start = threading.Barrier(len(calls))
+
+    def run(call):
+        start.wait()
+        return call()
+
+    with ThreadPoolExecutor(len(calls)) as pool:
+        return list(pool.map(run, calls))
+
+
+def tag() -> str:
+    return uuid.uuid4().hex[:10]
+
+
+def case_variants(word: str, count: int) -> list[str]:
+    """`count` spellings of word that differ only in the case of its letters."""
+    letters = [i for i, char in enumerate(word) if char.isalpha()]
+    assert 2 ** len(letters) >= count
+    return ["".join(char.upper() if i in letters and (n >> letters.index(i)) & 1 else char
+                    for i, char in enumerate(word)) for n in range(count)]
+
+
+def no_server_errors(replies) -> None:
+    assert not [reply for reply in replies if reply.status >= 500], replies
+
+
+def test_one_user_per_username_whatever_the_case(live):
+    api = live.api()
+    names = case_variants(f"racer{tag()}@{DOMAIN}", CLIENTS)
+    replies = concurrently(*[lambda name=name: api.post("/Users", user_body(name)) for name in names])
+
+    no_server_errors(replies)
+    assert sorted(reply.status for reply in replies) == [201] + [409] * (CLIENTS - 1)
+    assert {reply.document["scimType"] for reply in replies if reply.status == 409} == {"uniqueness"}
+    with models_on(live.database_url):
+        assert User.select().where(User.user_name_key == names[0].lower()).count() == 1
+
+
+def membership_script(users: list[str], initial: list[str], clients: int) -> list[list[dict]]:
+    """Each client's PATCH operations: its own users added, removed and added again, one of the
+    initial members removed, and a user every client adds. Clients touch different users (but
+    the shared one, whose adds commute), so every interleaving ends as the serial run does."""
+    shared = users[-1]
+    scripts = []
+    for client in range(clients):
+        first, second = users[2 * client], users[2 * client + 1]
+        scripts.append([
+            {"op": "add", "path": "members", "value": [{"value": first}, {"value": second}, {"value": shared}]},
+            {"op": "remove", "path": f'members[value eq "{initial[client]}"]'},
+            {"op": "remove", "path": f'members[value eq "{second}"]'},
+            {"op": "add", "path": "members", "value": [{"value": first}]},
+            {"op": "add", "path": "members", "value": [{"value": second}, {"value": shared}]},
+            {"op": "remove", "path": f'members[value eq "{first}"]'},
+        ])
+    return scripts
+
+
+def serial_members(initial: list[str], scripts: list[list[dict]]) -> set[str]:
+    members = set(initial)
+    for operation in (operation for script in scripts for operation in script):
+        if operation["op"] == "add":
+            members |= {member["value"] for member in operation["value"]}
+        else:
+            members.discard(operation["path"].split('"')[1])
+    return members
+
+
+def test_concurrent_membership_changes_end_as_the_serial_run(live):
+    api, clients = live.api(), 4
+    users = [api.create_user(f"member{n}-{tag()}@{DOMAIN}")["id"] for n in range(2 * clients + 1 + clients)]
+    users, initial = users[:2 * clients + 1], users[2 * clients + 1:]
+    group = api.create_group(f"Race {tag()}", members=initial)["id"]
+    scripts = membership_script(users, initial, clients)
+
+    def client(script):
+        return [api.patch(f"/Groups/{group}", operation) for operation in script]
+
+    replies = [reply for done in concurrently(*[lambda s=s: client(s) for s in scripts]) for reply in done]
+
+    no_server_errors(replies)
+    assert {reply.status for reply in replies} == {200}
+    shown = api.get(f"/Groups/{group}").document
+    expected = serial_members(initial, scripts)
+    assert {member["value"] for member in shown.get("members", [])} == expected
+    with models_on(live.database_url):
+        rows = [user_id for (user_id,) in Membership.select(Membership.user).where(Membership.team == group).tuples()]
+    assert sorted(rows) == sorted(expected)
+
+
+@pytest.mark.parametrize("endpoint", ["Users", "Groups"])
+def test_two_puts_with_the_same_if_match_one_wins(live, endpoint):
+    api = live.api()
+    for round_ in range(3):
+        if endpoint == "Users":
+            created = api.create_user(f"put{round_}-{tag()}@{DOMAIN}")
+            bodies = [{**user_body(created["userName"]), "title": f"Title {n}"} for n in range(2)]
+        else:
+            created = api.create_group(f"Put {tag()}")
+            bodies = [{"schemas": created["schemas"], "displayName": f"Put {tag()}"} for _ in range(2)]
+        path, version = f"/{endpoint}/{created['id']}", created["meta"]["version"]
+        replies = concurrently(*[lambda body=body: api.put(path, body, headers={"If-Match": version})
+                                 for body in bodies])
+
+        assert sorted(reply.status for reply in replies) == [200, 412], replies
+        [winner] = [reply for reply in replies if reply.status == 200]
+        now = api.get(path)
+        assert now.headers["etag"] == winner.headers["etag"] != version
+        field = "title" if endpoint == "Users" else "displayName"
+        assert now.document[field] == winner.document[field]
+
+
+def test_concurrent_suspend_reactivate_and_delete_leave_row_get_and_audit_agreeing(live):
+    api = live.api()
+    for round_ in range(3):
+        user = api.create_user(f"flip{round_}-{tag()}@{DOMAIN}")
+        path = f"/Users/{user['id']}"
+
+        def flip(client: int):
+            replies = []
+            for step in range(4):
+                active = (client + step) % 2 == 1
+                request_id = f"flip-{client}-{step}-{tag()}"
+                if client == 0 and step == 2:
+                    replies.append((request_id, api.delete(path, headers={"X-Request-Id": request_id})))
+                else:
+                    replies.append((request_id, api.patch(path, {"op": "replace", "path": "active", "value": active},
+                                                          headers={"X-Request-Id": request_id})))
+            return replies
+
+        replies = [reply for done in concurrently(*[lambda c=c: flip(c) for c in range(3)]) for reply in done]
+
+        no_server_errors([reply for _, reply in replies])
+        assert {reply.status for _, reply in replies} <= {200, 204, 404}
+        succeeded = {request_id for request_id, reply in replies if reply.status in (200, 204)}
+        final = api.get(path)
+        with models_on(live.database_url):
+            row = User.get_or_none(User.id == user["id"])
+            events = list(AuditEvent.select().where(
+                (AuditEvent.target_id == user["id"]) & (AuditEvent.action != "user.created"))
+                .order_by(AuditEvent.at, AuditEvent.id))
+        assert_audit_trail_agrees(events, succeeded, final, row)
+
+
+def assert_audit_trail_agrees(events, succeeded: set[str], final, row) -> None:
+    """Each event comes from a different successful request, each status change starts where
+    the one before ended, and the last one is the state the row and GET show."""
+    assert events, "a successful change leaves an event"
+    request_ids = [event.request_id for event in events]
+    assert len(set(request_ids)) == len(request_ids) and set(request_ids) <= succeeded
+    status = "active"
+    for event in events:
+        if event.action == "user.deleted":
+            assert event is events[-1]
+            break
+        assert event.action in ("user.suspended", "user.reactivated"), event.action
+        assert event.changes["status"][0] == status
+        status = event.changes["status"][1]
+    if events[-1].action == "user.deleted":
+        assert final.status == 404 and row is None
+    else:
+        assert final.status == 200 and row is not None
+        assert row.status == status
+        assert final.document["active"] is (status != "suspended")
+        assert final.headers["etag"] == f'W/"{row.version}"'
