@@ -11,6 +11,9 @@ import http.client
 import json
 import os
 import signal
+import threading
+import uuid
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -103,6 +106,7 @@ class LiveServer:
     server: ServerProcess
     config: Path
     token: str
+    database_url: str
 
     @property
     def port(self) -> int:
@@ -147,7 +151,7 @@ def live_server(database_url: str, workdir: Path, *, workers: int = 2, token: st
     server = connector_server(config, port, workdir, workers=workers)
     try:
         server.wait_ready()
-        yield LiveServer(server, config, token)
+        yield LiveServer(server, config, token, database_url)
     finally:
         server.stop()
 
@@ -162,3 +166,31 @@ def models_on(database_url: str):
             yield db
     finally:
         db.close_all() if hasattr(db, "close_all") else db.close()
+
+
+def concurrently(*calls):
+    """Run the calls on their own threads, released together; their results in order."""
+    start = threading.Barrier(len(calls))
+
+    def run(call):
+        start.wait()
+        return call()
+
+    with ThreadPoolExecutor(len(calls)) as pool:
+        return list(pool.map(run, calls))
+
+
+def tag() -> str:
+    return uuid.uuid4().hex[:10]
+
+
+def case_variants(word: str, count: int) -> list[str]:
+    """`count` spellings of word that differ only in the case of its letters."""
+    letters = [i for i, char in enumerate(word) if char.isalpha()]
+    assert 2 ** len(letters) >= count
+    return ["".join(char.upper() if i in letters and (n >> letters.index(i)) & 1 else char
+                    for i, char in enumerate(word)) for n in range(count)]
+
+
+def no_server_errors(replies) -> None:
+    assert not [reply for reply in replies if reply.status >= 500], replies

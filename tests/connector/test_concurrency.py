@@ -4,14 +4,11 @@ userName, memberships as a serial run would leave them, one winner per If-Match 
 a user's final state agreeing with its row and its audit trail. No race surfaces as a 5xx."""
 from __future__ import annotations
 
-import threading
-import uuid
-from concurrent.futures import ThreadPoolExecutor
-
 import pytest
 
 from connector.models import AuditEvent, Membership, User
-from tests.live_server import BACKENDS, DOMAIN, live_database, live_server, models_on, user_body
+from tests.live_server import (BACKENDS, DOMAIN, case_variants, concurrently, live_database, live_server, models_on,
+                               no_server_errors, tag, user_body)
 
 pytestmark = pytest.mark.slow
 CLIENTS = 20
@@ -23,36 +20,7 @@ def live(request, tmp_path_factory):
     workdir = tmp_path_factory.mktemp(request.param)
     with live_database(request.param, workdir) as url:
         with live_server(url, workdir, workers=2 if request.param == "postgresql" else 1) as server:
-            server.database_url = url
             yield server
-
-
-def concurrently(*calls):
-    """Run the calls on their own threads, released together; their results in order."""
-    start = threading.Barrier(len(calls))
-
-    def run(call):
-        start.wait()
-        return call()
-
-    with ThreadPoolExecutor(len(calls)) as pool:
-        return list(pool.map(run, calls))
-
-
-def tag() -> str:
-    return uuid.uuid4().hex[:10]
-
-
-def case_variants(word: str, count: int) -> list[str]:
-    """`count` spellings of word that differ only in the case of its letters."""
-    letters = [i for i, char in enumerate(word) if char.isalpha()]
-    assert 2 ** len(letters) >= count
-    return ["".join(char.upper() if i in letters and (n >> letters.index(i)) & 1 else char
-                    for i, char in enumerate(word)) for n in range(count)]
-
-
-def no_server_errors(replies) -> None:
-    assert not [reply for reply in replies if reply.status >= 500], replies
 
 
 def test_one_user_per_username_whatever_the_case(live):
