@@ -3,8 +3,9 @@
 SQLite (the embedded default) runs in WAL mode with foreign keys on and a busy timeout; write
 transactions take the write lock up front (BEGIN IMMEDIATE) so two writers queue instead of
 failing half-way. PostgreSQL gets a connection pool, optionally with a statement_timeout on
-every connection; serialization failures and deadlocks are retried a few times before they
-surface.
+every connection; rows a write checks and then points a foreign key at are locked FOR SHARE
+(locked_for_share); serialization failures and deadlocks are retried a few times before they
+surface (retry_on_conflict).
 """
 from __future__ import annotations
 
@@ -93,6 +94,14 @@ def write_transaction():
             yield txn
 
 
+def locked_for_share(query):
+    """The query as SELECT ... FOR SHARE on PostgreSQL: until the transaction ends, no other
+    may change or delete the rows found, so a row checked before a foreign key is pointed at
+    it (a new member, manager or parent) is still there, and still as checked, when the key is
+    written. SQLite's write transactions hold the whole database already."""
+    return query.for_update("FOR SHARE") if is_postgres() else query
+
+
 def insert_rows(model, rows: list[dict]) -> None:
     """INSERT rows of `model` (dicts keyed by field name, all with the same keys; fields left
     out get their defaults), many rows per statement. Each value goes through its field's
@@ -151,12 +160,21 @@ def retry_on_conflict(func):
 
 def is_statement_timeout(exc: Exception) -> bool:
     """Did PostgreSQL cancel the statement (statement_timeout)?"""
-    original = getattr(exc, "orig", None) or exc.__context__
-    return getattr(original, "pgcode", None) == _PG_QUERY_CANCELED
+    return _pgcode(exc) == _PG_QUERY_CANCELED
 
 
 def _retryable(exc: Exception) -> bool:
-    original = exc.args[0] if exc.args and isinstance(exc.args[0], Exception) else exc
-    if getattr(original, "pgcode", None) in _PG_RETRY_CODES or getattr(exc, "pgcode", None) in _PG_RETRY_CODES:
+    if _pgcode(exc) in _PG_RETRY_CODES:
         return True
     return isinstance(exc, OperationalError) and "database is locked" in str(exc)
+
+
+def _pgcode(exc: Exception) -> str | None:
+    """The SQLSTATE of a PostgreSQL error. peewee re-raises psycopg2's error as its own, with only
+    the message: the code is on the psycopg2 error it was raised from (its __context__)."""
+    seen = exc
+    while seen is not None:
+        if getattr(seen, "pgcode", None):
+            return seen.pgcode
+        seen = getattr(seen, "orig", None) or seen.__cause__ or seen.__context__
+    return None

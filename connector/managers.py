@@ -7,7 +7,7 @@ from __future__ import annotations
 from peewee import Case, chunked, fn
 
 from connector import audit, hierarchy
-from connector.db import write_transaction
+from connector.db import locked_for_share, write_transaction
 from connector.errors import ManagerCycle, ManagerNotFound
 from connector.models import User
 from connector.user_changes import require_present, update_many
@@ -61,12 +61,12 @@ def designated_managers(org) -> list[User]:
 
 def _resolve(org_id, pairs: list[tuple]) -> list[tuple]:
     """(user, manager User or None) for each pair; a manager must be a present user of the
-    same organisation."""
+    same organisation, and stays one until the transaction ends (db.locked_for_share)."""
     ids = [_id_of(manager) for _, manager in pairs]
     found = {}
     for batch in chunked(sorted({i for i in ids if i is not None}), BATCH):
-        found.update((user.id, user) for user in User.select().where(
-            User.id.in_(batch) & (User.organisation == org_id) & User.pending_deletion_at.is_null()))
+        found.update((user.id, user) for user in locked_for_share(User.select().where(
+            User.id.in_(batch) & (User.organisation == org_id) & User.pending_deletion_at.is_null())))
     missing = next((i for i in ids if i is not None and i not in found), None)
     if missing is not None:
         raise ManagerNotFound(missing)

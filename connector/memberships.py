@@ -9,6 +9,7 @@ from peewee import chunked, fn
 
 from connector import audit
 from connector.clock import utcnow
+from connector.db import locked_for_share
 from connector.errors import MemberNotFound
 from connector.models import Membership, Team, User
 
@@ -68,15 +69,17 @@ def difference(team, wanted) -> tuple[list[str], list[str]]:
 
 def insert(team, org, ids) -> dict[str, str]:
     """Insert memberships of the ids that are not members yet ({id: userName} of those);
-    refuse unknown users. Rows go in id order, so concurrent inserts never deadlock."""
+    refuse unknown users. The new members' rows are locked (db.locked_for_share) so none is
+    deleted under the insert; rows go in id order, so concurrent inserts never deadlock."""
     if not ids:
         return {}
-    names = _users_named(org, ids)
-    missing = set(ids) - set(names)
+    present = _members_among(team, ids)
+    absent = [user_id for user_id in ids if user_id not in present]
+    names = _users_named(org, absent)
+    missing = set(absent) - set(names)
     if missing:
         raise MemberNotFound(missing)
-    present = _members_among(team, ids)
-    added = {user_id: names[user_id] for user_id in ids if user_id not in present}
+    added = {user_id: names[user_id] for user_id in absent}
     for batch in chunked(sorted(added), BATCH):
         rows = [{"team": team.id, "user": user_id, "created_at": utcnow()} for user_id in batch]
         Membership.insert_many(rows).on_conflict_ignore().execute()
@@ -95,12 +98,12 @@ def delete(team, ids) -> dict[str, str]:
 
 
 def _users_named(org, ids) -> dict[str, str]:
-    """{id: userName} for the ids that are present users of the organisation."""
+    """{id: userName} for the ids that are present users of the organisation, locked."""
     found = {}
-    for batch in chunked(ids, BATCH):
+    for batch in chunked(sorted(ids), BATCH):
         query = User.select(User.id, User.user_name).where(
             User.id.in_(batch) & (User.organisation == org) & User.pending_deletion_at.is_null())
-        found.update(query.tuples())
+        found.update(locked_for_share(query).tuples())
     return found
 
 

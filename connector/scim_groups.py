@@ -10,13 +10,15 @@ connector.teams, the one place every team rule lives.
   excludedAttributes=members and every PATCH answer (the protocol's default for the heavy
   `members`) read none, and a membership PATCH costs the ids it names (Patch.split).
 - If-Match is a compare-and-set on the team's version, inside the teams service.
+- A write PostgreSQL aborts for a deadlock or serialization failure is run again from the
+  start (db.retry_on_conflict).
 """
 from __future__ import annotations
 
 from flask import g
 
 from connector import memberships, scim_errors, teams
-from connector.db import write_transaction
+from connector.db import retry_on_conflict, write_transaction
 from connector.models import Membership, Team
 from scim.backend import ListResult, ResourceRecord
 from scim.core_schemas import GROUP
@@ -65,6 +67,7 @@ class GroupBackend:
     def __init__(self, base_url: str):
         self.base_url = base_url
 
+    @retry_on_conflict
     def create(self, attributes, *, projection):
         with scim_errors.translated():
             team = teams.create_team(g.organisation, attributes["displayName"], parent=_parent_id(attributes),
@@ -79,6 +82,7 @@ class GroupBackend:
         total, page = query.page(teams.teams_query(g.organisation))
         return ListResult(total, self._records(page, query.projection))
 
+    @retry_on_conflict
     def replace(self, resource_id, replacement, *, expected_version, projection):
         """RFC 7644 §3.5.1: members become exactly the list sent (none when absent)."""
         with write_transaction(), scim_errors.translated():
@@ -88,6 +92,7 @@ class GroupBackend:
                               expected_version=_expected(expected_version))
         return self._records([_team(resource_id)], projection)[0]
 
+    @retry_on_conflict
     def patch(self, resource_id, patch, *, expected_version, projection):
         """RFC 7644 §3.5.2; member operations as id sets, so their cost is the ids named."""
         with write_transaction(), scim_errors.translated():
@@ -103,6 +108,7 @@ class GroupBackend:
                               expected_version=_expected(expected_version))
         return self._records([_team(resource_id)], projection)[0]
 
+    @retry_on_conflict
     def delete(self, resource_id, *, expected_version):
         """RFC 7644 §3.6: the team and its memberships go; its users stay."""
         with write_transaction(), scim_errors.translated():

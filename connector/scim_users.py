@@ -2,7 +2,8 @@
 
 Every change goes through the directory service (connector.directory, managers, admins,
 deletion), inside one write transaction per request, so a failing PATCH operation changes
-nothing. A request compares the user before and after (connector.user_mapping) and asks the
+nothing; a transaction PostgreSQL aborts for a deadlock or serialization failure is run
+again from the start (db.retry_on_conflict). A request compares the user before and after (connector.user_mapping) and asks the
 directory only for what differs: Entra's periodic `active: "True"` on an active user changes
 nothing, not even the version. Reads take a fixed number of queries per page: the users, then
 the page's multi-valued values, managers and teams, each in one query.
@@ -19,7 +20,7 @@ from scim.resources import Extension, ResourceType, ScimConfig
 from scim.schemas import Attribute, Schema
 
 from connector import admins, deletion, directory, integrations, managers, teams, user_changes, user_values
-from connector.db import write_transaction
+from connector.db import retry_on_conflict, write_transaction
 from connector.models import USER_STATUSES, VALUE_KINDS, Membership, Team, User, UserValue
 from connector.scim_errors import translated
 from connector.user_mapping import (ALLY_USER_URN, CORE_FIELDS, ENTERPRISE_FIELDS, NAME_FIELDS, VALUE_FIELDS,
@@ -78,6 +79,7 @@ class UserBackend:
     def __init__(self, base_url: str):
         self.base_url = base_url
 
+    @retry_on_conflict
     def create(self, attributes, *, projection):
         """RFC 7644 §3.3: auto-join, invitation or refusal as the directory decides (no
         invitation email when the organisation or this IdP connection skips them); the
@@ -108,6 +110,7 @@ class UserBackend:
         """RFC 7644 §3.5.2: all operations apply or none."""
         return self._change(resource_id, patch.apply, expected_version, projection)
 
+    @retry_on_conflict
     def delete(self, resource_id, *, expected_version):
         """RFC 7644 §3.6: deleted, or (an objective owner) suspended and pending deletion; either
         way every later request for the id is 404."""
@@ -116,6 +119,7 @@ class UserBackend:
             with user_changes.changing(user, expected_version=expected_version, by_idp=True):
                 deletion.scim_delete_user(user)
 
+    @retry_on_conflict
     def _change(self, resource_id, new_attributes, expected_version, projection):
         """PUT and PATCH: the user as SCIM sees it, `new_attributes(current)` (Replacement.resolve
         or Patch.apply), and the directory asked for the difference, in one transaction."""

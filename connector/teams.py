@@ -17,7 +17,7 @@ from peewee import IntegrityError
 from connector import audit, hierarchy, membership_effects, memberships
 from connector.admins import admin_group_keys
 from connector.clock import utcnow
-from connector.db import database, is_postgres, write_transaction
+from connector.db import database, is_postgres, locked_for_share, write_transaction
 from connector.errors import DuplicateTeam, InvalidTeamName, NotFound, ParentTeamNotFound, StaleVersion, TeamCycle, \
     UnknownField
 from connector.limits import check_text
@@ -272,7 +272,7 @@ def _ensure_free(org, name: str, exclude=None) -> None:
 
 def _resolve_parent(org, team, parent) -> Team:
     parent_id = parent.id if isinstance(parent, Team) else str(parent)
-    found = Team.get_or_none((Team.id == parent_id) & (Team.organisation == org))
+    found = locked_for_share(Team.select().where((Team.id == parent_id) & (Team.organisation == org))).first()
     if found is None:
         raise ParentTeamNotFound(parent_id)
     if hierarchy.reaches(found, Team.parent, team.id):

@@ -193,4 +193,5 @@ def case_variants(word: str, count: int) -> list[str]:
 
 
 def no_server_errors(replies) -> None:
-    assert not [reply for reply in replies if reply.status >= 500], replies
+    failed = [(reply.status, reply.headers.get("x-request-id")) for reply in replies if reply.status >= 500]
+    assert not failed, f"server errors (status, request id; see the server log): {failed}"

@@ -161,3 +161,67 @@ def assert_audit_trail_agrees(events, succeeded: set[str], final, row) -> None:
         assert row.status == status
         assert final.document["active"] is (status != "suspended")
         assert final.headers["etag"] == f'W/"{row.version}"'
+
+
+ENTERPRISE_MANAGER = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager"
+ALLY_PARENT = "urn:ietf:params:scim:schemas:extension:ally:2.0:Group:parent"
+ROUNDS = 6
+
+
+def test_a_user_deleted_while_being_added_to_a_group_is_refused_or_leaves_no_membership(live):
+    """PostgreSQL checks the new membership's user while its DELETE may be committing: the add
+    either happened first (and the DELETE took the membership with it) or is refused (400)."""
+    api = live.api()
+    group = api.create_group(f"Leaving {tag()}")["id"]
+    for round_ in range(ROUNDS):
+        user = api.create_user(f"leaver{round_}-{tag()}@{DOMAIN}")["id"]
+        deleted, added = concurrently(
+            lambda: api.delete(f"/Users/{user}"),
+            lambda: api.patch(f"/Groups/{group}", {"op": "add", "path": "members", "value": [{"value": user}]}))
+
+        assert deleted.status == 204
+        assert added.status in (200, 400), added
+        assert added.status == 200 or added.document["scimType"] == "invalidValue"
+        assert api.get(f"/Groups/{group}").document.get("members", []) == []
+
+
+# A link from one resource to another (a foreign key): (endpoint, attribute path of its id).
+LINKS = {"manager": ("Users", f"{ENTERPRISE_MANAGER}.value"), "parent": ("Groups", f"{ALLY_PARENT}.value")}
+
+
+def new_resource(api, endpoint: str) -> str:
+    if endpoint == "Users":
+        return api.create_user(f"linked-{tag()}@{DOMAIN}")["id"]
+    return api.create_group(f"Linked {tag()}")["id"]
+
+
+def link(api, endpoint: str, path: str, source: str, target: str):
+    return api.patch(f"/{endpoint}/{source}", {"op": "replace", "path": path, "value": target})
+
+
+@pytest.mark.parametrize("kind", LINKS)
+def test_a_link_target_deleted_while_being_linked_to_is_refused_or_cleared(live, kind):
+    """A manager or parent group deleted while a PATCH makes it one: the PATCH came first (and
+    the DELETE cleared the link) or is refused (400); never a foreign key error (500)."""
+    api, (endpoint, path) = live.api(), LINKS[kind]
+    for _ in range(ROUNDS):
+        target, source = new_resource(api, endpoint), new_resource(api, endpoint)
+        deleted, linked = concurrently(lambda: api.delete(f"/{endpoint}/{target}"),
+                                       lambda: link(api, endpoint, path, source, target))
+
+        assert deleted.status == 204
+        assert linked.status in (200, 400), linked
+        assert path.rsplit(":", 1)[0] not in api.get(f"/{endpoint}/{source}").document
+
+
+@pytest.mark.parametrize("kind", LINKS)
+def test_two_resources_linked_to_each_other_at_once_one_wins_one_is_a_cycle(live, kind):
+    """Each PATCH locks its own row and then needs the other's: on PostgreSQL a deadlock,
+    which the server retries; the retried request then sees the cycle (400)."""
+    api, (endpoint, path) = live.api(), LINKS[kind]
+    for _ in range(ROUNDS):
+        first, second = new_resource(api, endpoint), new_resource(api, endpoint)
+        replies = concurrently(lambda: link(api, endpoint, path, first, second),
+                               lambda: link(api, endpoint, path, second, first))
+
+        assert sorted(reply.status for reply in replies) == [200, 400], replies
