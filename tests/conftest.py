@@ -55,9 +55,15 @@ def database_template(request, tmp_path_factory):
 @pytest.fixture
 def db_url(database_template, tmp_path):
     """A database URL holding the migrated, empty schema, private to this test."""
+    return empty_database(database_template, tmp_path)
+
+
+def empty_database(database_template, directory: Path) -> str:
+    """The URL of the migrated, empty schema: a copy of the SQLite template in directory, or
+    the session's PostgreSQL database emptied (also for a module's server: tests/live_server.py)."""
     kind, where = database_template
     if kind == "sqlite":
-        path = tmp_path / "ally.db"
+        path = directory / "ally.db"
         shutil.copyfile(where, path)
         return f"sqlite:///{path}"
     _truncate_pg(where)

@@ -1,9 +1,8 @@
 """Real `ally-scim serve` processes for end-to-end tests (started by benchmarks.servers, as the
-benchmarks start them) over a database of their own, and a small HTTP client for their API.
+benchmarks start them), a small HTTP client for their API, and helpers for racing requests.
 
-    with live_database("postgresql", tmp_path) as url:      # skipped without ALLY_TEST_POSTGRES_URL
-        with live_server(url, tmp_path, workers=2) as live:
-            reply = live.api().post("/Users", {...})
+    with live_server(db_url, tmp_path, workers=2) as live:    # db_url: tests/conftest.py
+        reply = live.api().post("/Users", {...})
 """
 from __future__ import annotations
 
@@ -18,14 +17,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import pytest
-
-from benchmarks.servers import (BENCH_ORG, HOST, POSTGRES_ENV, ServerProcess, ally_scim, connector_server, create_token,
-                                free_port, scratch_database, write_config)
+from benchmarks.servers import (BENCH_ORG, HOST, ServerProcess, ally_scim, connector_server, create_token, free_port,
+                                write_config)
 from connector.db import open_database
 from connector.models import BaseModel
 
-BACKENDS = ("sqlite", "postgresql")
 ORG = BENCH_ORG["slug"]
 DOMAIN = BENCH_ORG["domains"][0]
 SCIM_JSON = "application/scim+json"
@@ -124,16 +120,6 @@ class LiveServer:
         self.server.process.wait(REQUEST_SECONDS)
 
 
-@contextmanager
-def live_database(backend: str, workdir: Path):
-    """A new, empty database of `backend` (prepare() migrates it); the
-    PostgreSQL one is dropped afterwards and skipped, visibly, without ALLY_TEST_POSTGRES_URL."""
-    if backend == "postgresql" and not os.environ.get(POSTGRES_ENV):
-        pytest.skip(f"{POSTGRES_ENV} is not set: PostgreSQL runs of database tests are skipped")
-    with scratch_database(backend, workdir) as url:
-        yield url
-
-
 def prepare(config: Path) -> str:
     """Migrate the config's database and create its organisation; a new token of it."""
     ally_scim(config, "init")
@@ -165,7 +151,9 @@ def models_on(database_url: str):
         with db.bind_ctx(BaseModel.__subclasses__()):
             yield db
     finally:
-        db.close_all() if hasattr(db, "close_all") else db.close()
+        if not db.is_closed():
+            db.close()
+        db.close_all()
 
 
 def concurrently(*calls):

@@ -7,20 +7,21 @@ from __future__ import annotations
 import pytest
 
 from connector.models import AuditEvent, Membership, User
-from tests.live_server import (BACKENDS, DOMAIN, case_variants, concurrently, live_database, live_server, models_on,
+from tests.conftest import empty_database
+from tests.live_server import (DOMAIN, GROUP_SCHEMA, case_variants, concurrently, live_server, models_on,
                                no_server_errors, tag, user_body)
 
 pytestmark = pytest.mark.slow
 CLIENTS = 20
 
 
-@pytest.fixture(scope="module", params=BACKENDS)
-def live(request, tmp_path_factory):
+@pytest.fixture(scope="module")
+def live(database_template, tmp_path_factory):
     """One server per backend for the module; each test works on users and groups of its own."""
-    workdir = tmp_path_factory.mktemp(request.param)
-    with live_database(request.param, workdir) as url:
-        with live_server(url, workdir, workers=2 if request.param == "postgresql" else 1) as server:
-            yield server
+    workdir = tmp_path_factory.mktemp(database_template[0])
+    workers = 2 if database_template[0] == "postgresql" else 1
+    with live_server(empty_database(database_template, workdir), workdir, workers=workers) as server:
+        yield server
 
 
 def test_one_user_per_username_whatever_the_case(live):
@@ -28,11 +29,28 @@ def test_one_user_per_username_whatever_the_case(live):
     names = case_variants(f"racer{tag()}@{DOMAIN}", CLIENTS)
     replies = concurrently(*[lambda name=name: api.post("/Users", user_body(name)) for name in names])
 
-    no_server_errors(replies)
-    assert sorted(reply.status for reply in replies) == [201] + [409] * (CLIENTS - 1)
-    assert {reply.document["scimType"] for reply in replies if reply.status == 409} == {"uniqueness"}
+    assert_one_created(replies)
     with models_on(live.database_url):
         assert User.select().where(User.user_name_key == names[0].lower()).count() == 1
+
+
+@pytest.mark.parametrize("taken", ["email", "displayName"])
+def test_one_user_per_email_and_one_group_per_name_whatever_the_case(live, taken):
+    api, clients = live.api(), CLIENTS // 2
+    if taken == "email":
+        emails = case_variants(f"mailbox{tag()}@{DOMAIN}", clients)
+        bodies = [("/Users", user_body(f"u{n}-{tag()}", emails=[{"value": email, "type": "work", "primary": True}]))
+                  for n, email in enumerate(emails)]
+    else:
+        bodies = [("/Groups", {"schemas": [GROUP_SCHEMA], "displayName": name})
+                  for name in case_variants(f"team{tag()}", clients)]
+    assert_one_created(concurrently(*[lambda path=path, body=body: api.post(path, body) for path, body in bodies]))
+
+
+def assert_one_created(replies) -> None:
+    no_server_errors(replies)
+    assert sorted(reply.status for reply in replies) == [201] + [409] * (len(replies) - 1)
+    assert {reply.document["scimType"] for reply in replies if reply.status == 409} == {"uniqueness"}
 
 
 def membership_script(users: list[str], initial: list[str], clients: int) -> list[list[dict]]:

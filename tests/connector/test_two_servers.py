@@ -10,19 +10,21 @@ from urllib.parse import quote, urlencode
 
 import pytest
 
-from tests.live_server import (DOMAIN, ORG, HttpApi, case_variants, concurrently, live_database, live_server,
-                               no_server_errors, tag, user_body)
+from tests.conftest import empty_database
+from tests.live_server import (DOMAIN, ORG, HttpApi, case_variants, concurrently, live_server, no_server_errors, tag,
+                               user_body)
 
-pytestmark = pytest.mark.slow
+# PostgreSQL only (skipped, visibly, without ALLY_TEST_POSTGRES_URL): SQLite is one host's file.
+pytestmark = [pytest.mark.slow, pytest.mark.parametrize("database_template", ["postgresql"], indirect=True)]
 
 
 @pytest.fixture(scope="module")
-def servers(tmp_path_factory):
-    """(first, second): two servers of two workers each over one new PostgreSQL database."""
+def servers(database_template, tmp_path_factory):
+    """(first, second): two servers of two workers each over one PostgreSQL database."""
     workdir = tmp_path_factory.mktemp("two-servers")
-    with live_database("postgresql", workdir) as url:
-        with live_server(url, workdir) as first, live_server(url, workdir, token=first.token) as second:
-            yield first, second
+    url = empty_database(database_template, workdir)
+    with live_server(url, workdir) as first, live_server(url, workdir, token=first.token) as second:
+        yield first, second
 
 
 def can_list(port: int, token: str) -> int:
