@@ -3,10 +3,11 @@
 Every change goes through the directory service (connector.directory, managers, admins,
 deletion), inside one write transaction per request, so a failing PATCH operation changes
 nothing; a transaction PostgreSQL aborts for a deadlock or serialization failure is run
-again from the start (db.retry_on_conflict). A request compares the user before and after (connector.user_mapping) and asks the
-directory only for what differs: Entra's periodic `active: "True"` on an active user changes
-nothing, not even the version. Reads take a fixed number of queries per page: the users, then
-the page's multi-valued values, managers and teams, each in one query.
+again from the start (db.retry_on_conflict). A request compares the user before and after
+(connector.user_mapping) and asks the directory only for what differs: Entra's periodic
+`active: "True"` on an active user changes nothing, not even the version. Reads take a fixed
+number of queries per page: the users, then the page's multi-valued values, managers and
+teams, each in one query.
 """
 from __future__ import annotations
 
