@@ -61,6 +61,7 @@ def _count(key: str, ends_at: datetime, amount: int) -> int:
                 .scalar())
 
 
+@retry_on_conflict
 def _delete_ended(now: datetime) -> None:
     RateLimitCounter.delete().where(RateLimitCounter.window_ends_at <= now).execute()
 
