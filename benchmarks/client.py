@@ -11,7 +11,7 @@ import threading
 import time
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Callable, Mapping
+from typing import Callable, Generator, Mapping
 
 SCIM_JSON = "application/scim+json"
 # How many unexpected answers a result keeps for the report.
@@ -64,6 +64,9 @@ class LoadResult:
 
 
 ResponseHook = Callable[[int, int, bytes], None]  # (request number, status, body)
+# The i-th unit of work of run_conversations: yields requests one after the other and receives
+# each answer as (status, body), so a later request can use an earlier answer.
+Conversation = Generator[Request, tuple[int, bytes], None]
 
 
 def run_load(host: str, port: int, request_for: Callable[[int], Request], *, total: int, clients: int,
@@ -71,12 +74,26 @@ def run_load(host: str, port: int, request_for: Callable[[int], Request], *, tot
              ) -> LoadResult:
     """Send request_for(0) .. request_for(total - 1) from `clients` threads; stop early at
     `time_limit` seconds. Statuses outside `expect` and connection errors count as failures."""
+
+    def single(number: int) -> Conversation:
+        status, body = yield request_for(number)
+        if on_response is not None:
+            on_response(number, status, body)
+
+    return run_conversations(host, port, single, total=total, clients=clients, time_limit=time_limit, expect=expect)
+
+
+def run_conversations(host: str, port: int, conversation_for: Callable[[int], Conversation], *, total: int,
+                      clients: int, time_limit: float, expect: tuple[int, ...] = (200,)) -> LoadResult:
+    """run_load for conversations: conversation_for(0) .. (total - 1), each run to its end by one
+    client on its connection (an IdP's lookup then create of one user; a group's create then its
+    member PATCHes). No conversation starts after `time_limit` seconds."""
     numbers = itertools.count()
     deadline = time.monotonic() + time_limit
     results = [LoadResult() for _ in range(clients)]
 
     def client(result: LoadResult) -> None:
-        _client_loop(host, port, request_for, numbers, total, deadline, expect, on_response, result)
+        _client_loop(host, port, conversation_for, numbers, total, deadline, expect, result)
 
     threads = [threading.Thread(target=client, args=(result,), daemon=True) for result in results]
     started = time.perf_counter()
@@ -90,32 +107,44 @@ def run_load(host: str, port: int, request_for: Callable[[int], Request], *, tot
     return combined
 
 
-def _client_loop(host, port, request_for, numbers, total, deadline, expect, on_response, result: LoadResult):
+def _client_loop(host, port, conversation_for, numbers, total, deadline, expect, result: LoadResult):
     connection = http.client.HTTPConnection(host, port, timeout=60)
     try:
         for number in numbers:
             if number >= total or time.monotonic() >= deadline:
                 return
-            try:
-                request = request_for(number)
-            except Exception as exc:  # noqa: BLE001 - reported in the result; this client stops
-                _fail(result, f"request {number} could not be built: {type(exc).__name__}: {exc}")
+            if not _converse(connection, conversation_for(number), number, expect, result):
                 return
-            started = time.perf_counter()
-            try:
-                status, body = _exchange(connection, request)
-            except (OSError, http.client.HTTPException) as exc:
-                connection.close()
-                _fail(result, f"{request.method} {request.path}: {type(exc).__name__}: {exc}")
-                continue
-            result.latencies.append(time.perf_counter() - started)
-            result.statuses[status] += 1
-            if status not in expect:
-                _fail(result, f"{request.method} {request.path}: {status} {body[:300]!r}")
-            if on_response is not None:
-                on_response(number, status, body)
     finally:
         connection.close()
+
+
+def _converse(connection, conversation: Conversation, number: int, expect, result: LoadResult) -> bool:
+    """Run one conversation to its end; False when one of its requests could not be built (its
+    client stops: the scenario is broken, not the server). A connection error ends the
+    conversation only."""
+    answer = None
+    while True:
+        try:
+            request = conversation.send(answer)
+        except StopIteration:
+            return True
+        except Exception as exc:  # noqa: BLE001 - reported in the result; this client stops
+            _fail(result, f"request {number} could not be built: {type(exc).__name__}: {exc}")
+            return False
+        started = time.perf_counter()
+        try:
+            status, body = _exchange(connection, request)
+        except (OSError, http.client.HTTPException) as exc:
+            connection.close()
+            _fail(result, f"{request.method} {request.path}: {type(exc).__name__}: {exc}")
+            conversation.close()
+            return True
+        result.latencies.append(time.perf_counter() - started)
+        result.statuses[status] += 1
+        if status not in expect:
+            _fail(result, f"{request.method} {request.path}: {status} {body[:300]!r}")
+        answer = (status, body)
 
 
 def _exchange(connection: http.client.HTTPConnection, request: Request) -> tuple[int, bytes]:

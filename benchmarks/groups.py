@@ -2,19 +2,19 @@
 a page of 100 groups of 1,000 members with excludedAttributes=members against a page of 100
 empty groups, and the rows one membership PATCH reads.
 
-The groups are seeded straight into the database before the first group scenario, with one
-INSERT ... SELECT per table or team (portable SQL, a second or two for 150,000 rows): 50,000
-HTTP calls would take longer than the whole run, and even the directory's bulk path
+The groups are seeded straight into the database before the first group scenario
+(benchmarks.seeding, one INSERT ... SELECT per table or team: a second or two for 150,000 rows):
+50,000 HTTP calls would take longer than the whole run, and even the directory's bulk path
 (teams.create_team(members=...), which also writes an audit event per member) takes tens of
 seconds here. The teams themselves are made by the directory.
 """
 from __future__ import annotations
 
 import threading
-from contextlib import contextmanager
 from dataclasses import dataclass
 
 from benchmarks.client import json_request
+from benchmarks.seeding import insert_members, insert_users, server_database
 from benchmarks.servers import create_token
 from benchmarks.scenarios import Context, figure, scenario
 
@@ -46,71 +46,26 @@ def _seed(ctx: Context) -> Seeded:
     from connector import teams
     from connector.organisations import create_organisation, find_organisation
 
-    with _database(ctx) as database:
+    with server_database(ctx) as database:
         org = find_organisation(ctx.organisation)
         full = create_organisation("Bench Full", slug=ORGS["full"])
         empty = create_organisation("Bench Empty", slug=ORGS["empty"])
-        people = _insert_users(database, org, "member", SIZES["big"])
-        newcomers = _insert_users(database, org, "newcomer", CHANGES)
-        crowd = _insert_users(database, full, "crowd", PAGE_MEMBERS)
+        people = insert_users(database, org, "member", SIZES["big"])
+        newcomers = insert_users(database, org, "newcomer", CHANGES)
+        crowd = insert_users(database, full, "crowd", PAGE_MEMBERS)
         # Planner statistics first: PostgreSQL would otherwise check each membership's foreign
         # key with a sequential scan of a "user" table it believes empty (minutes, not seconds).
         database.execute_sql("ANALYZE")
         groups = {}
         for name, size in SIZES.items():
             groups[name] = teams.create_team(org, f"{name} group").id
-            _insert_members(database, groups[name], people, size)
+            insert_members(database, groups[name], people, size)
         for i in range(PAGE_GROUPS):
-            _insert_members(database, teams.create_team(full, f"team {i:03d}").id, crowd, PAGE_MEMBERS)
+            insert_members(database, teams.create_team(full, f"team {i:03d}").id, crowd, PAGE_MEMBERS)
             teams.create_team(empty, f"team {i:03d}")
         database.execute_sql("ANALYZE")  # and afterwards, as a database in service has them
     tokens = {kind: create_token(ctx.config, slug) for kind, slug in ORGS.items()}
     return Seeded(groups, newcomers, tokens)
-
-
-@contextmanager
-def _database(ctx: Context):
-    """The server's database, opened in this process with the server's own config."""
-    from connector import db
-    from connector.config import load_settings
-
-    database = db.bind(load_settings(ctx.config).database_url)
-    database.connect(reuse_if_open=True)
-    try:
-        yield database
-    finally:
-        database.close()
-
-
-def _insert_users(database, org, prefix: str, count: int) -> list[str]:
-    """`count` active users with ids <slug>-<prefix>-<n>, in one statement; their ids in order."""
-    from connector.clock import utcnow
-
-    stem, mail = f"{org.slug}-{prefix}-", f"{prefix}.{org.slug}."
-    p = database.param
-    database.execute_sql(
-        f"WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i + 1 < {p}) "
-        'INSERT INTO "user" (id, organisation_id, user_name, user_name_key, email, email_key, status, is_admin, '
-        "managed_by_idp, version, created_at, updated_at) "
-        f"SELECT {p} || CAST(i AS TEXT), {p}, {p} || CAST(i AS TEXT) || '@bench.example', "
-        f"{p} || CAST(i AS TEXT) || '@bench.example', {p} || CAST(i AS TEXT) || '@bench.example', "
-        f"{p} || CAST(i AS TEXT) || '@bench.example', 'active', FALSE, FALSE, 1, {p}, {p} FROM n",
-        (count, stem, org.id, mail, mail, mail, mail, utcnow(), utcnow()))
-    return [f"{stem}{i}" for i in range(count)]
-
-
-def _insert_members(database, team_id: str, user_ids: list[str], count: int) -> None:
-    """Memberships of the team for `count` of these users (made by one _insert_users call), in
-    one statement."""
-    from connector.clock import utcnow
-    from connector.models import User
-
-    stem = user_ids[0].rsplit("-", 1)[0] + "-"
-    chosen = User.select(User.id).where(User.id.startswith(stem)).order_by(User.id).limit(count)
-    sql, params = chosen.sql()
-    p = database.param
-    database.execute_sql(f"INSERT INTO membership (team_id, user_id, created_at) SELECT {p}, c.id, {p} "
-                         f"FROM ({sql}) AS c", (team_id, utcnow(), *params))
 
 
 def add_member(group: str, user_id: str) -> dict:

@@ -15,7 +15,7 @@ from benchmarks import csv_import
 from benchmarks.client import Request, run_load
 from benchmarks.memory import WorkerMemorySampler
 from benchmarks.report import Row, format_table
-from benchmarks.scenarios import CONNECTOR, FIGURES, FLOOR, SCENARIOS, Context, Scenario
+from benchmarks.scenarios import CONNECTOR, FIGURES, FLOOR, SCENARIOS, Context, Figure, Scenario
 from benchmarks.servers import (
     HOST,
     POSTGRES_ENV,
@@ -45,20 +45,23 @@ def main(argv: list[str] | None = None) -> int:
     limits = Limits(args.max_requests, args.time_limit)
     chosen = [s for s in SCENARIOS if s.target == FLOOR or not args.only or s.name in args.only]
     on_connector = [s for s in chosen if s.target == CONNECTOR]
+    chosen_figures = [f for f in FIGURES if f.name is None or not args.only or f.name in args.only]
     rows: list[Row] = []
-    figures: list[str] = []
+    lines: list[str] = []
     problems: list[str] = []
     with tempfile.TemporaryDirectory(prefix="ally-bench-") as workdir:
         workdir = Path(workdir)
         floor_rows = _on_floor([s for s in chosen if s.target == FLOOR], workdir, limits, problems)
         rows += floor_rows
-        for backend in (args.backend or _default_backends()) if on_connector else ():
-            rows += _on_connector(backend, on_connector, workdir, limits, figures, problems)
-    floor_throughput = floor_rows[0].result.throughput if floor_rows else None
+        floor_throughput = floor_rows[0].result.throughput if floor_rows else None
+        needed = on_connector or any(f.name for f in chosen_figures)
+        for backend in (args.backend or _default_backends()) if needed else ():
+            rows += _on_connector(backend, on_connector, chosen_figures, workdir, limits, floor_throughput, lines,
+                                  problems)
     print(_heading(limits))
     print(format_table(rows, floor_throughput))
-    if figures:
-        print("\n" + "\n".join(figures))
+    if lines:
+        print("\n" + "\n".join(lines))
     if not args.only or csv_import.NAME in args.only:
         csv_figures, csv_problems = csv_import.run(args.backend or _default_backends())
         print(f"\n{csv_import.HEADING}\n{csv_import.report(csv_figures)}")
@@ -90,8 +93,8 @@ def _on_floor(scenarios: list[Scenario], workdir: Path, limits: Limits, problems
         return []
 
 
-def _on_connector(backend: str, scenarios: list[Scenario], workdir: Path, limits: Limits, figures: list[str],
-                  problems: list[str]) -> list[Row]:
+def _on_connector(backend: str, scenarios: list[Scenario], figures: list[Figure], workdir: Path, limits: Limits,
+                  floor_throughput: float | None, lines: list[str], problems: list[str]) -> list[Row]:
     _progress(f"{backend}: fresh database, `ally-scim init`, `ally-scim serve` with 2 workers")
     try:
         with scratch_database(backend, workdir) as database_url:
@@ -99,9 +102,9 @@ def _on_connector(backend: str, scenarios: list[Scenario], workdir: Path, limits
             config = write_config(workdir, database_url, port)
             ally_scim(config, "init")
             with running(connector_server(config, port, workdir)) as server:
-                ctx = Context(config=config, port=port, backend=backend)
+                ctx = Context(config=config, port=port, backend=backend, floor_throughput=floor_throughput)
                 rows = _run_all(scenarios, server, ctx, backend, limits, problems)
-                figures += _figures(ctx, rows, backend, problems)
+                lines += _figures(ctx, rows, backend, problems, figures)
                 return rows
     except BenchmarkError as exc:
         problems.append(f"{backend}: {exc}")
@@ -163,12 +166,12 @@ def _parse(argv):
                         help="run on this backend (repeatable; default: sqlite, and postgresql when "
                              f"{POSTGRES_ENV} is set)")
     parser.add_argument("--only", action="append", metavar="SCENARIO",
-                        help="run only this scenario (repeatable; the floor always runs)")
+                        help="run only this scenario or named figure (repeatable; the floor always runs)")
     parser.add_argument("--max-requests", type=int, metavar="N", help="cap every scenario at N requests")
     parser.add_argument("--time-limit", type=float, metavar="SECONDS",
                         help="stop every scenario after at most this many seconds (default: its own limit, 20 s unless it says)")
     args = parser.parse_args(argv)
-    names = [s.name for s in SCENARIOS] + [csv_import.NAME]
+    names = [s.name for s in SCENARIOS] + [f.name for f in FIGURES if f.name] + [csv_import.NAME]
     unknown = set(args.only or ()) - set(names)
     if unknown:
         parser.error(f"no scenario named {', '.join(sorted(unknown))}; there are: {', '.join(names)}")

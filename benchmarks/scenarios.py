@@ -34,6 +34,7 @@ class Context:
     config: Path | None = None
     port: int | None = None  # of the server under test
     backend: str = "-"  # "sqlite" or "postgresql"
+    floor_throughput: float | None = None  # requests/s of the floor, for figures' ratios
     organisation: str = BENCH_ORG["slug"]
     state: dict = field(default_factory=dict)
     _token: str | None = None
@@ -64,6 +65,9 @@ class Scenario:
 class Figure:
     title: str
     compute: Callable[[Context, dict], list[str]]  # (ctx, {scenario name: Row}) -> lines
+    # A figure with a name is a long measurement of its own: `--only NAME` runs it, and any other
+    # `--only` leaves it out. Figures without one derive from rows, or measure briefly.
+    name: str | None = None
 
 
 SCENARIOS: list[Scenario] = []
@@ -80,17 +84,18 @@ def scenario(name: str, **options) -> Callable:
     return declare
 
 
-def figure(title: str) -> Callable:
+def figure(title: str, name: str | None = None) -> Callable:
     """Declare the decorated `(ctx, rows) -> list[str]` function as a figure titled `title`."""
 
     def declare(function):
-        FIGURES.append(Figure(title=title, compute=function))
+        FIGURES.append(Figure(title=title, compute=function, name=name))
         return function
 
     return declare
 
 
-@scenario("floor (bare Flask)", target=FLOOR)
+# Long enough (several seconds) that one busy moment of the shared machine does not move every ratio.
+@scenario("floor (bare Flask)", target=FLOOR, requests=20_000, time_limit=10)
 def floor(ctx: Context, i: int) -> Request:
     return Request("GET", "/floor")
 
@@ -105,4 +110,7 @@ def readyz(ctx: Context, i: int) -> Request:
     return Request("GET", "/readyz")
 
 
-from benchmarks import groups  # noqa: E402,F401 - its scenarios and figures follow the ones above
+from benchmarks import users  # noqa: E402,F401 - its scenarios and figures follow the ones above
+from benchmarks import groups  # noqa: E402,F401
+from benchmarks import initial_sync  # noqa: E402,F401
+from benchmarks import targets  # noqa: E402,F401 - last: its lines sum up the figures above

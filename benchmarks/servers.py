@@ -23,6 +23,14 @@ BENCH_ORG = {"name": "Bench Corp", "slug": "bench", "domains": ["bench.example"]
 READY_SECONDS = 30
 STOP_SECONDS = 15
 COMMAND_SECONDS = 300
+# Extra config for every server and command the benchmarks start: the one place for a section
+# the load would otherwise trip over. The load exceeds the rate limits' defaults (12,000
+# requests a minute per credential, 30,000 per organisation); the limiter stays on, so its cost
+# is in every figure.
+EXTRA_CONFIG: dict = {
+    "rate_limit": {"enabled": True, "per_credential_per_minute": 100_000_000,
+                   "per_organisation_per_minute": 100_000_000},
+}
 
 
 class BenchmarkError(Exception):
@@ -51,9 +59,7 @@ def write_config(directory: Path, database_url: str, port: int, **sections) -> P
     """A config file for a server on `port` over `database_url`, with the benchmark organisation."""
     config = {"database_url": database_url, "public_url": f"http://{HOST}:{port}",
               "server": {"host": HOST, "port": port, "workers": 2}, "organisations": [BENCH_ORG],
-              # The load exceeds any sane per-minute limit; the limiter still runs (and costs what it costs).
-              "rate_limit": {"per_credential_per_minute": 10 ** 9, "per_organisation_per_minute": 10 ** 9},
-              **sections}
+              **EXTRA_CONFIG, **sections}
     path = directory / f"config-{port}.yaml"
     path.write_text(yaml.safe_dump(config))
     return path

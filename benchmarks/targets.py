@@ -1,0 +1,58 @@
+"""Issue 7's targets, one line each under the table, per backend:
+
+    TARGET <what>: <figure> (target <x>) met|NOT MET
+
+Throughput targets are ratios to the floor (the bare Flask endpoint under the same server);
+a target whose figure was not measured in this run (a scenario left out with --only, or one
+that failed) is left out.
+"""
+from __future__ import annotations
+
+from benchmarks import users
+from benchmarks.scenarios import Context, figure
+
+RATIOS = {  # scenario -> (what, least share of the floor's throughput)
+    users.CREATE: ("creating users, 4 clients", 0.40),
+    users.LOOKUP: ("userName eq lookups", 0.50),
+    users.GET_BY_ID: ("get by id", 0.50),
+    users.PATCH_ACTIVE: ("PATCH active", 0.35),
+}
+PAGE_P50_MS = 15.0
+SCALE_RATIO = 1.2
+WORKER_MB = 200.0
+SYNC_SECONDS = 60.0
+
+
+def line(what: str, measured: str, target: str, met: bool) -> str:
+    return f"TARGET {what}: {measured} (target {target}) {'met' if met else 'NOT MET'}"
+
+
+@figure("targets (issue 7)")
+def targets(ctx: Context, rows: dict) -> list[str]:
+    lines = []
+    floor = ctx.floor_throughput
+    for name, (what, least) in RATIOS.items():
+        if name in rows and floor:
+            ratio = rows[name].result.throughput / floor
+            lines.append(line(what, f"{ratio:.2f}x floor ({rows[name].result.throughput:.0f} req/s)",
+                              f">= {least:.2f}x", ratio >= least))
+    for label, p50 in ctx.state.get("paging_depth_p50_ms", {}).items():
+        lines.append(line(f"page of {users.PAGE} users, {label} of {users.SCALES['large']:,}", f"p50 {p50:.2f} ms",
+                          f"<= {PAGE_P50_MS:g} ms", p50 <= PAGE_P50_MS))
+    for kind in (users.LOOKUP, users.GET_BY_ID):
+        small, large = (rows.get(users.scaled(kind, size)) for size in users.SCALES)
+        if small and large:
+            ratio = large.result.percentile_ms(50) / small.result.percentile_ms(50)
+            lines.append(line(f"{kind} p50 at {users.SCALES['large']:,} users vs {users.SCALES['small']:,}",
+                              f"{large.result.percentile_ms(50):.2f} / {small.result.percentile_ms(50):.2f} ms = "
+                              f"{ratio:.2f}x", f"<= {SCALE_RATIO:g}x", ratio <= SCALE_RATIO))
+    if users.PAGING in rows:
+        paging = rows[users.PAGING]
+        lines.append(line(f"worker memory paging through {users.SCALES['large']:,} users "
+                          f"({paging.result.requests} pages)", f"{paging.worker_rss_mb:.0f} MB",
+                          f"< {WORKER_MB:g} MB", paging.worker_rss_mb < WORKER_MB))
+    if "initial_sync_seconds" in ctx.state:
+        seconds = ctx.state["initial_sync_seconds"]
+        lines.append(line("initial sync of 10,000 users + 100 groups of 100", f"{seconds:.1f} s",
+                          f"< {SYNC_SECONDS:g} s", seconds < SYNC_SECONDS))
+    return lines
