@@ -14,7 +14,7 @@ from benchmarks.client import Conversation, LoadResult, json_request, run_conver
 from benchmarks.seeding import server_database
 from benchmarks.servers import HOST, create_token
 from benchmarks.scenarios import Context, figure
-from benchmarks.users import lookup_path, user_body
+from benchmarks import users as user_scenarios  # (attributes read when the sync runs: import order)
 
 USERS = 10_000
 GROUPS, MEMBERS, BATCH = 100, 100, 25
@@ -32,8 +32,8 @@ def sync(ctx: Context, users: int = USERS, groups: int = GROUPS, members: int = 
 
     def user(i: int) -> Conversation:
         name = f"sync{i}@bench.example"
-        yield json_request("GET", lookup_path(name), headers=headers)
-        status, body = yield json_request("POST", "/scim/v2/Users", user_body(i, name), headers)
+        yield json_request("GET", user_scenarios.lookup_path(name), headers=headers)
+        status, body = yield json_request("POST", "/scim/v2/Users", user_scenarios.user_body(i, name), headers)
         if status == 201:
             ids[i] = json.loads(body)["id"]
 

@@ -47,7 +47,7 @@ def insert_users(database, org, prefix: str, count: int) -> list[str]:
 
 def insert_work_emails(org) -> None:
     """A primary work email row, as an IdP's POST leaves, for every user of `org` (call it once,
-    after insert_users)."""
+    after insert_users and an ANALYZE: see users._seed_scales)."""
     from peewee import Value
 
     from connector.models import User, UserValue
