@@ -123,3 +123,61 @@ def scenarios_named(part: str):
     from benchmarks.scenarios import SCENARIOS
 
     return [scenario for scenario in SCENARIOS if part in scenario.name]
+
+
+@pytest.mark.slow
+def test_conversations_use_earlier_answers_and_stop_on_a_broken_one(tmp_path):
+    from benchmarks.client import run_conversations
+
+    seen = []
+
+    def conversation(i):
+        status, body = yield Request("GET", "/floor")
+        seen.append((i, status))
+        yield Request("GET", f"/missing/{len(body)}")
+        if i == 2:
+            raise KeyError("id")
+
+    port = free_port()
+    with running(floor_server(port, tmp_path)):
+        result = run_conversations(HOST, port, conversation, total=3, clients=1, time_limit=60)
+    assert seen == [(0, 200), (1, 200), (2, 200)]
+    assert result.statuses == {200: 3, 404: 3}
+    assert result.failures[-1] == "request 2 could not be built: KeyError: 'id'"
+
+
+def test_user_scenarios_send_the_idps_bodies():
+    """Entra's and Okta's POST bodies in turn, Entra's default-dialect PATCH of active
+    (IDP.md 1, 4, 11), 100 creates per /Bulk request."""
+    from benchmarks import users
+
+    entra, okta = users.user_body(0, "a@bench.example"), users.user_body(1, "b@bench.example")
+    assert users.ENTERPRISE_USER in entra["schemas"] and entra["roles"] == [] and "password" not in entra
+    assert okta["groups"] == [] and okta["password"] and okta["userName"] == "b@bench.example"
+    assert users.active_patch(False)["Operations"] == [{"op": "Replace", "path": "active", "value": "False"}]
+    operations = users.bulk_body(1)["Operations"]
+    assert len(operations) == 100 and {op["method"] for op in operations} == {"POST"}
+    assert operations[0]["data"]["userName"] == "bulk100@bench.example"
+    assert users.lookup_path("a b@x") == "/scim/v2/Users?filter=userName%20eq%20%22a%20b%40x%22"
+
+
+def test_target_lines_say_met_or_not_met():
+    from benchmarks import targets, users
+    from benchmarks.scenarios import Context
+
+    def row(name, seconds, count, rss=50.0):
+        return Row(name, "sqlite", LoadResult(latencies=[seconds] * count, elapsed=1.0), rss)
+
+    rows = {users.CREATE: row(users.CREATE, 0.01, 50), users.LOOKUP: row(users.LOOKUP, 0.01, 40),
+            users.scaled(users.GET_BY_ID, "small"): row("s", 0.002, 10),
+            users.scaled(users.GET_BY_ID, "large"): row("l", 0.003, 10), users.PAGING: row(users.PAGING, 0.02, 9, 250.0)}
+    ctx = Context(backend="sqlite", floor_throughput=100.0)
+    ctx.state.update(initial_sync_seconds=59.0, paging_depth_p50_ms={"end": 16.0})
+    assert targets.targets(ctx, rows) == [
+        "TARGET creating users, 4 clients: 0.50x floor (50 req/s) (target >= 0.40x) met",
+        "TARGET userName eq lookups: 0.40x floor (40 req/s) (target >= 0.50x) NOT MET",
+        "TARGET page of 100 users, end of 100,000: p50 16.00 ms (target <= 15 ms) NOT MET",
+        "TARGET GET /Users/{id} p50 at 100,000 users vs 1,000: 3.00 / 2.00 ms = 1.50x (target <= 1.2x) NOT MET",
+        "TARGET worker memory paging through 100,000 users (9 pages): 250 MB (target < 200 MB) NOT MET",
+        "TARGET initial sync of 10,000 users + 100 groups of 100: 59.0 s (target < 60 s) met",
+    ]
