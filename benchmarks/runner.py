@@ -29,6 +29,7 @@ from benchmarks.servers import (
     scratch_database,
     write_config,
 )
+from benchmarks.statistics import autovacuum_stand_in
 
 WARM_UP_REQUESTS = 200
 WARM_UP_SECONDS = 10
@@ -101,7 +102,8 @@ def _on_connector(backend: str, scenarios: list[Scenario], figures: list[Figure]
             port = free_port()
             config = write_config(workdir, database_url, port)
             ally_scim(config, "init")
-            with running(connector_server(config, port, workdir)) as server:
+            with running(connector_server(config, port, workdir)) as server, \
+                    autovacuum_stand_in(backend, database_url):
                 ctx = Context(config=config, port=port, backend=backend, floor_throughput=floor_throughput)
                 rows = _run_all(scenarios, server, ctx, backend, limits, problems)
                 lines += _figures(ctx, rows, backend, problems, figures)

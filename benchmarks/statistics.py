@@ -1,0 +1,54 @@
+"""Planner statistics on PostgreSQL, as a database in service has them.
+
+In service, autovacuum ANALYZEs a table within a minute (its default naptime) of enough rows
+changing. A test server may run with `autovacuum = off`; its tables then have no statistics at
+all, and PostgreSQL plans a lookup of one user by userName as a scan of the whole organisation
+through the (organisation, created) index: every request then grows with the number of users,
+which is the test server's configuration, not the connector's. While the scenarios run,
+`autovacuum_stand_in` does autovacuum's part on such a server: ANALYZE every minute.
+"""
+from __future__ import annotations
+
+import threading
+from contextlib import contextmanager
+
+NAPTIME_SECONDS = 60  # PostgreSQL's default autovacuum_naptime
+
+
+@contextmanager
+def autovacuum_stand_in(backend: str, database_url: str, interval: float = NAPTIME_SECONDS):
+    """ANALYZE the database every `interval` seconds inside the block when it is PostgreSQL
+    and its server's autovacuum is off; otherwise nothing."""
+    if backend != "postgresql" or _autovacuum_on(database_url):
+        yield
+        return
+    stop = threading.Event()
+    thread = threading.Thread(target=_analyze_until, args=(database_url, interval, stop), daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join()
+
+
+def _autovacuum_on(database_url: str) -> bool:
+    return _query(database_url, "SHOW autovacuum")[0][0] == "on"
+
+
+def _analyze_until(database_url: str, interval: float, stop: threading.Event) -> None:
+    while not stop.wait(interval):
+        _query(database_url, "ANALYZE")
+
+
+def _query(database_url: str, statement: str) -> list:
+    import psycopg2
+
+    connection = psycopg2.connect(database_url)
+    connection.autocommit = True
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute(statement)
+            return cursor.fetchall() if cursor.description else []
+    finally:
+        connection.close()
