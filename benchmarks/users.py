@@ -45,6 +45,7 @@ PATCH_ACTIVE = "PATCH /Users active False/True (Entra)"
 PAGING = f"GET /Users?startIndex=..&count={PAGE} (all {SCALES['large']:,} users, in order, 2 clients)"
 BULK = f"POST /Bulk ({BULK_OPERATIONS} user creates each)"
 _seeding = threading.Lock()
+_counting = threading.Lock()  # /Bulk answers come from 4 client threads
 
 
 def scaled(kind: str, size: str) -> str:
@@ -197,7 +198,7 @@ def bulk_body(i: int) -> dict:
 def _count_bulk_created(ctx: Context, i: int, status: int, body: bytes) -> None:
     if status == 200:
         statuses = [str(operation["status"]) for operation in json.loads(body)["Operations"]]
-        with _seeding:
+        with _counting:
             counts = ctx.state.setdefault("bulk", {"created": 0, "other": 0})
             counts["created"] += statuses.count("201")
             counts["other"] += len(statuses) - statuses.count("201")
