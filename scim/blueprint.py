@@ -106,13 +106,22 @@ def _no_filter(view):
 
 def respond(response: handlers.ScimResponse) -> Response:
     """A ScimResponse as a Flask response with the SCIM media type."""
-    body = None if response.document is None else json.dumps(response.document, ensure_ascii=False)
+    body = None if response.document is None else json_bytes(response.document)
     flask_response = Response(body, status=response.status, mimetype=SCIM_JSON)
     if body is None:
         del flask_response.headers["Content-Type"]  # 204 and 304 carry no body
     for name, value in response.headers.items():
         flask_response.headers[name] = value
     return flask_response
+
+
+def json_bytes(document) -> bytes:
+    """UTF-8 JSON; a lone surrogate echoed from the request (say, in an error's detail) has no
+    UTF-8 form, so then every non-ASCII character is escaped (\\ud800) instead."""
+    try:
+        return json.dumps(document, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        return json.dumps(document).encode("ascii")
 
 
 def error_response(error: ScimError) -> Response:

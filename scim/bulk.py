@@ -48,7 +48,7 @@ def handle_bulk(ctx: handlers.Context, body: dict) -> handlers.ScimResponse:
         results.append(result)
         if int(result["status"]) >= 400:
             errors += 1
-            if operation.get("bulkId"):
+            if isinstance(operation.get("bulkId"), str):
                 failed.add(operation["bulkId"])
     return handlers.ScimResponse(200, {"schemas": [BULK_RESPONSE], "Operations": results})
 
@@ -101,6 +101,7 @@ def _run(ctx: handlers.Context, operation: dict, created: dict, failed: set, pen
     if operation.get("bulkId") is not None:
         result["bulkId"] = operation["bulkId"]
     try:
+        _check_bulk_id(operation)
         _check_references(operation, created, failed, pending)
         response = _dispatch(ctx, method, _resolve(operation, created))
     except ScimError as error:
@@ -123,6 +124,12 @@ def _failure(result: dict, error: ScimError) -> dict:
     status, document, _ = render(error)
     result.update(status=str(status), response=document)
     return result
+
+
+def _check_bulk_id(operation: dict) -> None:
+    bulk_id = operation.get("bulkId")
+    if bulk_id is not None and not isinstance(bulk_id, str):
+        raise InvalidSyntax("'bulkId' must be a string.")
 
 
 def _check_references(operation: dict, created: dict, failed: set, pending: list) -> None:

@@ -80,7 +80,7 @@ class Patch:
 
 def _parse_operation(rt: ResourceType, item: dict) -> PatchOperation | None:
     op, where = item.get("op"), f"Operation {item.get('index', 0) + 1}"
-    if op not in OPERATIONS:
+    if not isinstance(op, str) or op not in OPERATIONS:
         raise InvalidSyntax(f"{where}: 'op' must be add, replace or remove, not {op!r}.")
     path = item.get("path")
     if path is None:

@@ -66,6 +66,16 @@ def test_each_operation_reports_its_status(api):
     assert api.get(f"/Users/{gone}").status_code == 404
 
 
+@pytest.mark.parametrize("bulk_id", [["a"], {"a": 1}, 7])
+def test_a_bulk_id_that_is_not_a_string_fails_only_its_operation(api, bulk_id):
+    """Found by the generated-request tests: an unhashable bulkId was a 500 for the whole request."""
+    body = bulk(api, {"method": "POST", "path": "/Users", "bulkId": bulk_id, "data": {"schemas": [USER], "userName": "odd"}},
+                {"method": "POST", "path": "/Users", "data": {"schemas": [USER], "userName": "fine"}}).get_json()
+    assert [op["status"] for op in body["Operations"]] == ["400", "201"]
+    assert body["Operations"][0]["response"]["scimType"] == "invalidSyntax"
+    assert body["Operations"][0]["response"]["detail"] == "'bulkId' must be a string."
+
+
 def test_fail_on_errors_stops_the_rest(api):
     """RFC 7644 §3.7.3: after failOnErrors errors, the remaining operations are not performed."""
     bad = {"method": "POST", "path": "/Users", "data": {"schemas": [USER]}}

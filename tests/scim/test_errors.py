@@ -79,6 +79,15 @@ def test_bad_json_is_invalid_syntax(api, raw, detail):
     assert_scim_error(api.post("/Users", raw), 400, "invalidSyntax", detail)
 
 
+def test_a_lone_surrogate_in_an_answer_is_escaped():
+    """A document echoing a lone surrogate (say, in an error's detail) has no UTF-8 form; it is
+    sent with ASCII escapes instead of failing as a 500."""
+    from scim.blueprint import json_bytes
+
+    assert json_bytes({"detail": "é \ud800"}) == b'{"detail": "\\u00e9 \\ud800"}'
+    assert json_bytes({"detail": "é"}) == '{"detail": "é"}'.encode()
+
+
 def test_unexpected_failure_is_a_500_with_request_id_and_no_cause(api, caplog):
     """STYLE: a 500 has a fixed detail and a request id; the cause goes to the log only."""
     response = api.get("/Users/explode")

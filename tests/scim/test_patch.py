@@ -178,6 +178,8 @@ def test_remove_through_a_filter_that_matches_nothing_is_not_an_error(api, bjens
     ({"op": "replace", "path": 'emails[type eq "work"', "value": "x"}, 400, "invalidPath", "is malformed"),
     ({"op": "remove"}, 400, "noTarget", "Operation 1: remove needs a 'path'."),
     ({"op": "move", "path": "title"}, 400, "invalidSyntax", "'op' must be add, replace or remove, not 'move'."),
+    ({"op": ["add"], "path": "title", "value": "t"}, 400, "invalidSyntax", "'op' must be add, replace or remove, not ['add']."),
+    ({"op": {"add": 1}, "path": "title"}, 400, "invalidSyntax", "'op' must be add, replace or remove, not {'add': 1}."),
     ({"op": "replace", "path": "title", "value": 5}, 400, "invalidValue", "'title' must be a string, not a number."),
     ({"op": "replace", "path": "active", "value": "maybe"}, 400, "invalidValue", "'active' must be a boolean, not the string 'maybe'."),
     ({"op": "replace", "path": "emails", "value": "x@y"}, 400, "invalidValue", "'emails' is multi-valued"),
