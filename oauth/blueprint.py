@@ -19,19 +19,19 @@ STALE_FORM = "This form has expired or did not come from this page. Go back, rel
 @bp.post("/oauth/token")
 def token():
     """RFC 6749 §3.2; limited per client against secret guessing."""
-    return _rate_limited() or current().server.create_token_response()
+    return _malformed_authorization() or _rate_limited() or current().server.create_token_response()
 
 
 @bp.post("/oauth/revoke")
 def revoke():
     """RFC 7009 §2."""
-    return _rate_limited() or current().server.create_endpoint_response("revocation")
+    return _malformed_authorization() or _rate_limited() or current().server.create_endpoint_response("revocation")
 
 
 @bp.post("/oauth/introspect")
 def introspect():
     """RFC 7662 §2."""
-    return _rate_limited() or current().server.create_endpoint_response("introspection")
+    return _malformed_authorization() or _rate_limited() or current().server.create_endpoint_response("introspection")
 
 
 @bp.get("/.well-known/oauth-authorization-server")
@@ -65,6 +65,18 @@ def insecure_transport(error):
     """authlib refuses plain http except on loopback; public_url tells it how clients reach us."""
     return jsonify(error="insecure_transport",
                    error_description="OAuth 2.0 needs https: set public_url to the https address clients use"), 400
+
+
+def _malformed_authorization():
+    """401 invalid_client for an Authorization header authlib cannot read: it raises (a 500)
+    on one word followed by spaces ("Bearer ") and on Basic credentials that are not UTF-8."""
+    try:
+        extract_basic_authorization(request.headers)
+    except ValueError:  # UnicodeDecodeError included
+        response = jsonify(error="invalid_client", error_description="The Authorization header is malformed.")
+        response.status_code = 401
+        return response
+    return None
 
 
 def _rate_limited():

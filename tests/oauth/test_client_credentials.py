@@ -95,6 +95,16 @@ def test_scope_can_be_narrowed(client, db):
     assert client.post(USERS, headers=bearer(access), json={}).status_code == 403
 
 
+@pytest.mark.parametrize("path", ["/oauth/token", "/oauth/revoke", "/oauth/introspect"])
+@pytest.mark.parametrize("header", ["Bearer ", "Basic  ", "Basic /w=="])
+def test_unreadable_authorization_header_is_401_invalid_client(client, db, path, header):
+    """Found by the generated-request tests: authlib's Basic parser raises on one word and a space,
+    and on credentials that are not UTF-8 (b"\\xff" here), which was a 500."""
+    response = client.post(path, headers={"Authorization": header}, data={"grant_type": "client_credentials"})
+    assert response.status_code == 401
+    assert response.get_json() == {"error": "invalid_client", "error_description": "The Authorization header is malformed."}
+
+
 def test_unknown_scope_is_named(client, db):
     """RFC 6749 §5.2 invalid_scope: "The requested scope is invalid, unknown, malformed, or
     exceeds the scope granted by the resource owner." """
