@@ -100,7 +100,7 @@ class UserBackend:
 
     def list(self, query):
         """RFC 7644 §3.4.2: the filter runs in the database, inside the organisation."""
-        total, page = query.page(directory.users_query(_org()))
+        total, page = query.page(directory.users_query(_org()), key=User.id)
         return ListResult(total, self._records(page, query.projection))
 
     def replace(self, resource_id, replacement, *, expected_version, projection):
