@@ -9,7 +9,7 @@ URNs are supported; names a resource type does not define are skipped.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from scim import paths
 from scim.errors import InvalidValue
@@ -23,6 +23,10 @@ class Projection:
     attributes: tuple[paths.AttrPath, ...] = ()
     excluded: tuple[paths.AttrPath, ...] = ()
     default_excluded: tuple[str, ...] = ()
+    # What apply() found for each document key and attribute, worked out once per request: a
+    # page applies the same projection to every document (scim.handlers.render).
+    _keys: dict = field(default_factory=dict, compare=False, repr=False)
+    _decisions: dict = field(default_factory=dict, compare=False, repr=False)
 
     def wants(self, name: str) -> bool:
         """Will the response hold the top-level attribute `name` (or any part of it)?"""
@@ -31,22 +35,32 @@ class Projection:
 
     def apply(self, document: dict) -> dict:
         """The document with only the attributes the request should see."""
-        rt = self.resource_type
         out = {}
         for key, value in document.items():
             if key == "schemas":
                 out[key] = value
                 continue
-            extension = rt.schema_by_urn(key)
-            if extension is not None and extension is not rt.schema:
+            target = self._keys.get(key)
+            if target is None:
+                target = self._keys[key] = self._target(key)
+            extension, attribute = target
+            if extension is not None:
                 kept = self._object(extension.attributes, value, extension.id)
                 if kept:
                     out[key] = kept
-                continue
-            found = rt.top_level(key)
-            if found is not None:
-                self._put(out, found[1], value, None)
+            elif attribute is not None:
+                self._put(out, attribute, value, None)
         return out
+
+    def _target(self, key: str) -> tuple:
+        """(extension schema, None) for an extension's URN, (None, attribute) for a core or
+        common attribute, (None, None) for a name the resource type does not define."""
+        rt = self.resource_type
+        extension = rt.schema_by_urn(key)
+        if extension is not None and extension is not rt.schema:
+            return extension, None
+        found = rt.top_level(key)
+        return None, (found[1] if found is not None else None)
 
     def _object(self, attributes, value: dict, container) -> dict:
         out = {}
@@ -69,6 +83,13 @@ class Projection:
 
     def _decision(self, attribute: Attribute, container):
         """True (whole attribute), False (left out), or (keep, drop) sub-attribute name sets."""
+        key = (id(attribute), container)  # attributes live as long as their schema
+        decision = self._decisions.get(key)
+        if decision is None:
+            decision = self._decisions[key] = self._decide(attribute, container)
+        return decision
+
+    def _decide(self, attribute: Attribute, container):
         if attribute.returned == "never":
             return False
         if attribute.returned == "always":
