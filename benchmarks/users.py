@@ -24,6 +24,7 @@ from urllib.parse import quote
 from benchmarks.client import json_request, run_load
 from benchmarks.seeding import insert_users, insert_work_emails, server_database, user_name
 from benchmarks.servers import HOST, create_token
+from benchmarks.statistics import as_in_service
 from benchmarks.scenarios import Context, figure, scenario
 
 USER = "urn:ietf:params:scim:schemas:core:2.0:User"
@@ -147,7 +148,7 @@ def _seed_scales(ctx: Context) -> dict[str, Scale]:
         database.execute_sql("ANALYZE")
         for org in orgs.values():
             insert_work_emails(org)
-        database.execute_sql("ANALYZE")
+        as_in_service(database)
     return {size: Scale(org, SCALES[size], create_token(ctx.config, org.slug)) for size, org in orgs.items()}
 
 

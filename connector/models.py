@@ -238,10 +238,11 @@ User.add_index(User.organisation, User.user_name_key, unique=True)
 User.add_index(User.organisation, User.email_key, unique=True)
 User.add_index(User.organisation, User.external_id)
 User.add_index(User.organisation, User.created_at, User.id)
-# The listing order of users not pending deletion (migration 0008): a page and its totalResults
-# read only this index (connector.directory.users_query has the same predicate).
+# A page of users not pending deletion and its totalResults (migration 0008) read only these
+# (connector.directory.users_query has the same predicate).
 User.add_index(User.organisation, User.created_at, User.id, where=User.pending_deletion_at.is_null(),
                name="user_listing")
+User.add_index(User.organisation, where=User.pending_deletion_at.is_null(), name="user_counted")
 User.add_index(User.manager)
 UserValue.add_index(UserValue.user, UserValue.kind, UserValue.position)
 UserValue.add_index(UserValue.kind, UserValue.value_key)
