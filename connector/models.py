@@ -242,7 +242,7 @@ User.add_index(User.organisation, User.created_at, User.id)
 # (connector.directory.users_query has the same predicate).
 User.add_index(User.organisation, User.created_at, User.id, where=User.pending_deletion_at.is_null(),
                name="user_listing")
-User.add_index(User.organisation, where=User.pending_deletion_at.is_null(), name="user_counted")
+User.add_index(User.organisation, where=User.pending_deletion_at.is_null(), name="user_counted")  # PostgreSQL only
 User.add_index(User.manager)
 UserValue.add_index(UserValue.user, UserValue.kind, UserValue.position)
 UserValue.add_index(UserValue.kind, UserValue.value_key)

@@ -52,19 +52,20 @@ class ListQuery:
         filter ANDed to it, sorted and sliced, and counted (RFC 7644 §3.4.2).
 
         A page that is not full and not past the end tells the total itself: no COUNT then.
-        `key` (the primary key) picks the page by key first, then reads only those rows: with an
-        index that holds the order and the key, the rows skipped by the offset are never read."""
+        `key` (the primary key of a `scope` that selects its model's columns) picks the page by
+        key first, then reads only those rows by key: with an index that holds the order and the
+        key, the rows skipped by the offset are never read."""
         rows = scope if self.where is None else scope.where(self.where)
-        page = self._slice(scope, rows, key) if self.limit else []
+        page = self._slice(rows, key) if self.limit else []
         if 0 < len(page) < self.limit or (not page and not self.offset and self.limit):
             return self.offset + len(page), page
         return rows.count(), page
 
-    def _slice(self, scope, rows, key) -> list:
+    def _slice(self, rows, key) -> list:
         if key is None:
             return list(rows.order_by(*self.order_by).offset(self.offset).limit(self.limit))
         keys = rows.select(key).order_by(*self.order_by).offset(self.offset).limit(self.limit)
-        return list(scope.where(key.in_(keys)).order_by(*self.order_by))
+        return list(key.model.select().where(key.in_(keys)).order_by(*self.order_by))
 
 
 @dataclass
