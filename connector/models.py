@@ -240,8 +240,8 @@ User.add_index(User.organisation, User.external_id)
 User.add_index(User.organisation, User.created_at, User.id)
 # A page of users not pending deletion and its totalResults (migration 0008) read only these
 # (connector.directory.users_query has the same predicate).
-User.add_index(User.organisation, User.created_at, User.id, where=User.pending_deletion_at.is_null(),
-               name="user_listing")
+User.add_index(User.organisation, User.created_at, User.id, User.pending_deletion_at,
+               where=User.pending_deletion_at.is_null(), name="user_listing")
 User.add_index(User.organisation, where=User.pending_deletion_at.is_null(), name="user_counted")  # PostgreSQL only
 User.add_index(User.manager)
 UserValue.add_index(UserValue.user, UserValue.kind, UserValue.position)

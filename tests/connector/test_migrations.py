@@ -29,17 +29,27 @@ def test_init_is_idempotent(cli):
 
 
 def test_user_listing_reads_the_partial_index(tmp_path):
-    """Migration 0008: on SQLite a page of users and its totalResults read the partial index of
-    users not pending deletion (the predicate of connector.directory.users_query), with no
-    planner statistics."""
+    """Migration 0008: on SQLite a page of users and its totalResults read only the partial
+    index of users not pending deletion (the predicate of connector.directory.users_query),
+    with and without planner statistics."""
     db = open_database(f"sqlite:///{tmp_path}/plan.db")
     db.connect()
     migrate.upgrade(db)
-    for sql in ('SELECT id FROM "user" WHERE organisation_id = 1 AND pending_deletion_at IS NULL '
-                "ORDER BY created_at, id LIMIT 100 OFFSET 1000",
-                'SELECT COUNT(1) FROM "user" WHERE organisation_id = 1 AND pending_deletion_at IS NULL'):
-        plan = " ".join(str(row[-1]) for row in db.execute_sql(f"EXPLAIN QUERY PLAN {sql}"))
-        assert "user_listing" in plan and "TEMP B-TREE" not in plan, plan
+    org = db.execute_sql("INSERT INTO organisation (name, slug, domains, outside_domains, skip_invitations, "
+                         "admin_groups, admin_groups_are_teams, created_at, updated_at) "
+                         "VALUES ('A', 'a', '[]', 'invite', 0, '[]', 1, '2026-01-01', '2026-01-01')").lastrowid
+    for statistics in (False, True):
+        if statistics:
+            for n in range(50):
+                db.execute_sql("INSERT INTO \"user\" (id, organisation_id, user_name, status, is_admin, "
+                               "managed_by_idp, version, created_at, updated_at) "
+                               "VALUES (?, ?, ?, 'active', 0, 0, 1, '2026-01-01', '2026-01-01')", (f"u{n}", org, f"u{n}"))
+            db.execute_sql("ANALYZE")
+        for sql in ('SELECT id FROM "user" WHERE organisation_id = 1 AND pending_deletion_at IS NULL '
+                    "ORDER BY created_at, id LIMIT 100 OFFSET 1000",
+                    'SELECT COUNT(1) FROM "user" WHERE organisation_id = 1 AND pending_deletion_at IS NULL'):
+            plan = " ".join(str(row[-1]) for row in db.execute_sql(f"EXPLAIN QUERY PLAN {sql}"))
+            assert "COVERING INDEX user_listing" in plan and "TEMP B-TREE" not in plan, plan
     db.close()
 
 
