@@ -1,8 +1,10 @@
-"""Shared test helpers: a small SCIM client over Flask's test client and the SCIM error
-assertion (status, scimType and detail). Fixture files load through tests/idp_fixtures.py."""
+"""Shared test helpers: a small SCIM client over Flask's test client, the SCIM error assertion
+(status, scimType and detail), and polling for what another process does (wait_until).
+Fixture files load through tests/idp_fixtures.py."""
 from __future__ import annotations
 
 import json
+import time
 
 SCIM_JSON = "application/scim+json"
 
@@ -67,3 +69,12 @@ def assert_scim_error(response, status, scim_type=None, detail=None):
     if detail is not None:
         assert detail in body["detail"], body["detail"]
     return body
+
+
+def wait_until(condition, what: str, timeout: float = 60) -> None:
+    """Poll until condition() is true; fail naming `what` after `timeout` seconds (never hangs)."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"gave up after {timeout} s waiting for {what}")
+        time.sleep(0.05)

@@ -7,6 +7,7 @@ import pytest
 from benchmarks.client import LoadResult, Request, json_request, run_load
 from benchmarks.memory import WorkerMemorySampler, worker_pids
 from benchmarks.report import COLUMNS, Row, format_table
+from tests.helpers import wait_until
 from benchmarks.servers import (
     HOST,
     MissingCommand,
@@ -27,7 +28,7 @@ def test_client_and_memory_sampler_against_the_connector(db_url, tmp_path):
         with WorkerMemorySampler(server.pid, interval=0.05) as memory:
             result = run_load(HOST, port, lambda i: Request("GET", "/healthz" if i % 2 else "/readyz"),
                               total=20, clients=3, time_limit=60)
-        assert len(worker_pids(server.pid)) == 2
+        wait_until(lambda: len(worker_pids(server.pid)) == 2, "gunicorn's second worker")  # may boot after the load
     assert result.requests == 20
     assert result.statuses == {200: 20}
     assert result.failure_count == 0 and result.failures == []

@@ -12,7 +12,6 @@ import ipaddress
 import socket
 import ssl
 import threading
-import time
 from contextlib import contextmanager
 from dataclasses import dataclass
 
@@ -170,12 +169,3 @@ def _key_usage(*, ca: bool) -> x509.KeyUsage:
     return x509.KeyUsage(digital_signature=True, content_commitment=False, key_encipherment=not ca,
                          data_encipherment=False, key_agreement=False, key_cert_sign=ca, crl_sign=ca,
                          encipher_only=False, decipher_only=False)
-
-
-def wait_until(condition, what: str, timeout: float = 60) -> None:
-    """Poll until condition() is true; fail naming `what` after `timeout` seconds (never hangs)."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"gave up after {timeout} s waiting for {what}")
-        time.sleep(0.05)

@@ -13,7 +13,8 @@ import yaml
 from connector import outbox
 from connector.db import database
 from connector.models import OutboxMessage
-from tests.connector.smtp_server import free_port, mail_config, smtp_server, wait_until  # noqa: F401
+from tests.connector.smtp_server import free_port, mail_config, smtp_server  # noqa: F401
+from tests.helpers import wait_until
 
 TOKEN = "tok_0123456789abcdefghijklmnopqrstuv"
 ALLY_SCIM = str(Path(sys.executable).parent / "ally-scim")

@@ -4,16 +4,15 @@ import http.client
 import os
 import signal
 import threading
-import time
 
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from benchmarks.memory import worker_pids
 from benchmarks.servers import HOST, clean_environment, connector_server, free_port, running, write_config
+from tests.helpers import wait_until
 
 pytestmark = pytest.mark.slow
-PATIENCE_SECONDS = 30
 
 
 def get(port: int, path: str) -> tuple[int, str]:
@@ -32,13 +31,6 @@ def scraped(port: int, name: str, **labels) -> float:
     assert status == 200
     return sum(sample.value for family in text_string_to_metric_families(text) for sample in family.samples
                if sample.name == name and sample.labels == labels)
-
-
-def wait_until(condition, what: str):
-    deadline = time.monotonic() + PATIENCE_SECONDS
-    while not condition():
-        assert time.monotonic() < deadline, f"gave up waiting: {what}"
-        time.sleep(0.1)
 
 
 def pids_that_counted(metrics_dir) -> set[int]:
