@@ -35,12 +35,26 @@ def users_query(org):
     return User.select().where((User.organisation == org) & User.pending_deletion_at.is_null())
 
 
+def users_by_key_query(org):
+    """users_query for a filter that compares a key (id, userName) for equality: the same rows,
+    with the organisation compared as by_key does."""
+    return User.select().where(by_key(org.id) & User.pending_deletion_at.is_null())
+
+
+def by_key(organisation_id: int):
+    """"In this organisation", for a lookup by a key (id, userName, email): written
+    `organisation_id + 0 = ?`, which no index serves, so the database reads the key's own index
+    (migration 0007). Compared plainly, PostgreSQL without fresh statistics may take any index
+    leading with organisation_id and filter every user of the organisation."""
+    return (User.organisation + 0) == organisation_id
+
+
 def get_user(org, user_id: str, *, lock: bool = False) -> User:
     """The user with this id in this organisation; NotFound when unknown, in another
     organisation, or pending deletion. lock=True, inside a write transaction, keeps the row
     locked until it ends on PostgreSQL (SELECT ... FOR UPDATE), so concurrent changes of one
     user queue instead of overwriting each other (SQLite's write transactions lock already)."""
-    query = users_query(org).where(User.id == str(user_id))
+    query = users_by_key_query(org).where(User.id == str(user_id))
     if lock and is_postgres():
         query = query.for_update()
     user = query.first()
@@ -113,9 +127,10 @@ def creation_conflicts(org, identities: list[tuple[str, str | None]]) -> dict[in
     emails = {email.lower() for _, email in identities if email}
     taken: dict[tuple[str, str], User] = {}
     for batch in chunked(sorted(names | emails), CHECK_BATCH):
-        query = User.select(User.id, User.status, User.user_name_key, User.email_key).where(
-            (User.organisation == org) & (User.user_name_key.in_(batch) | User.email_key.in_(batch)))
-        for other in query.order_by(User.created_at, User.id):
+        query = User.select(User.id, User.status, User.user_name_key, User.email_key, User.created_at).where(
+            by_key(org.id) & (User.user_name_key.in_(batch) | User.email_key.in_(batch)))
+        # Sorted here, not by ORDER BY, which would steer PostgreSQL to the ordering index.
+        for other in sorted(query, key=lambda user: (user.created_at, user.id)):
             taken.setdefault(("name", other.user_name_key), other)
             if other.email_key:
                 taken.setdefault(("email", other.email_key), other)
@@ -286,7 +301,7 @@ def _ensure_unique(user) -> None:
     if user.email:
         clash |= User.email_key == user.email.lower()
     other = (User.select(User.id, User.status, User.user_name_key)
-             .where((User.organisation == user.organisation_id) & clash & (User.id != user.id)).first())
+             .where(by_key(user.organisation_id) & clash & (User.id != user.id)).first())
     if other is not None:
         raise _clash(other, user.user_name, user.email)
 

@@ -79,7 +79,8 @@ class Organisation(BaseModel):
 
 class User(BaseModel):
     id = CharField(primary_key=True, max_length=36, default=new_id)
-    organisation = ForeignKeyField(Organisation, backref="users", on_delete="CASCADE")
+    # No index of its own: the composite indexes below lead with it (migration 0007).
+    organisation = ForeignKeyField(Organisation, backref="users", on_delete="CASCADE", index=False)
     user_name = CharField(max_length=320)
     user_name_key = CharField(max_length=320, null=True)  # lower(user_name); NULL once released
     email = CharField(max_length=320, null=True)  # the primary email Ally uses
@@ -234,8 +235,9 @@ class IntegrationSetting(BaseModel):
 
 
 # Indexes that are not expressed as unique=True on a field: one per lookup an IdP makes.
-User.add_index(User.organisation, User.user_name_key, unique=True)
-User.add_index(User.organisation, User.email_key, unique=True)
+# The unique keys lead with the key: a lookup by key reads only its own index (migration 0007).
+User.add_index(User.user_name_key, User.organisation, unique=True)
+User.add_index(User.email_key, User.organisation, unique=True)
 User.add_index(User.organisation, User.external_id)
 User.add_index(User.organisation, User.created_at, User.id)
 # A page of users not pending deletion and its totalResults (migration 0008) read only these

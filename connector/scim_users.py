@@ -11,8 +11,10 @@ teams, each in one query.
 """
 from __future__ import annotations
 
+from dataclasses import replace
+
 from flask import g
-from peewee import SQL, NodeList
+from peewee import OP, SQL, Expression, NodeList
 
 from scim.backend import ListResult, ResourceRecord
 from scim.core_schemas import ENTERPRISE_USER, ENTERPRISE_USER_URN, USER
@@ -100,7 +102,11 @@ class UserBackend:
 
     def list(self, query):
         """RFC 7644 §3.4.2: the filter runs in the database, inside the organisation."""
-        total, page = query.page(directory.users_query(_org()), key=User.id)
+        if _compares_a_key(query.where):
+            # At most one user: no ORDER BY, and the key's own index (directory.by_key).
+            total, page = replace(query, order_by=()).page(directory.users_by_key_query(_org()))
+        else:
+            total, page = query.page(directory.users_query(_org()), key=User.id)
         return ListResult(total, self._records(page, query.projection))
 
     def replace(self, resource_id, replacement, *, expected_version, projection):
@@ -170,6 +176,16 @@ def _store_links(user, before: UserState, after: UserState) -> None:
         admins.grant_admin(user)
     elif before.admin_role and not after.admin_role:
         admins.revoke_admin(user)
+
+
+def _compares_a_key(where) -> bool:
+    """Whether the compiled filter says `id eq` or `userName eq` at its top level (ANDed with
+    anything else), so that at most one user of the organisation matches."""
+    if not isinstance(where, Expression):
+        return False
+    if where.op == OP.AND:
+        return _compares_a_key(where.lhs) or _compares_a_key(where.rhs)
+    return where.op == OP.EQ and any(where.lhs is key for key in (User.id, User.user_name_key))
 
 
 def _display_names(user_ids) -> dict[str, str | None]:
