@@ -1,0 +1,82 @@
+"""An IdP's lookup of a user by userName and the uniqueness check of a create read the unique
+userName index, whatever the planner's statistics say (migration 0007): here a new
+organisation's users arrive without ANALYZE, as in an initial sync, and every statement the
+requests send is explained."""
+import logging
+from contextlib import contextmanager
+from urllib.parse import quote
+
+import pytest
+
+from benchmarks.seeding import insert_users
+from connector.db import database, is_postgres
+from connector.organisations import create_organisation
+from oauth.tokens import create_token
+from tests.helpers import Api
+
+USERS = 3_000
+KEY_INDEX = "user_user_name_key_organisation_id"
+
+
+@pytest.fixture
+def config_data(config_data):
+    return {**config_data, "rate_limit": {"enabled": False}}
+
+
+@pytest.fixture
+def newcomer(db, client):
+    """The SCIM API of an organisation whose users were inserted after any statistics."""
+    org = create_organisation("Newcomer", slug="newcomer", domains=["newcomer.example"])
+    insert_users(database.obj, org, "u", USERS)
+    _, token = create_token(str(org.id), name="Entra")
+    return Api(client, headers={"Authorization": f"Bearer {token}"})
+
+
+@contextmanager
+def statements():
+    """The (sql, params) of every statement peewee sends meanwhile."""
+    sent = []
+
+    class Capture(logging.Handler):
+        def emit(self, record):
+            if isinstance(record.msg, tuple):
+                sent.append(record.msg)
+
+    logger, handler = logging.getLogger("peewee"), Capture()
+    level = logger.level
+    logger.setLevel(logging.DEBUG)
+    logger.addHandler(handler)
+    try:
+        yield sent
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
+
+
+def plan(sql: str, params) -> str:
+    explain = "EXPLAIN " if is_postgres() else "EXPLAIN QUERY PLAN "
+    return "\n".join(str(row[-1]) for row in database.execute_sql(explain + sql, params).fetchall())
+
+
+def user_name_reads(sent) -> list[str]:
+    """The plans of the statements that look users up by userName."""
+    return [plan(sql, params) for sql, params in sent
+            if sql.startswith("SELECT") and 'FROM "user"' in sql
+            and ('"user_name_key" IN' in sql or '"user_name_key" = ' in sql)]
+
+
+@pytest.mark.parametrize("user_name", ["u.newcomer.2500@bench.example", "nobody@newcomer.example"])
+def test_a_username_lookup_reads_the_username_index(newcomer, user_name):
+    with statements() as sent:
+        response = newcomer.get("/Users?filter=" + quote(f'userName eq "{user_name}"'))
+    assert response.status_code == 200
+    plans = user_name_reads(sent)
+    assert len(plans) == 2  # the count and the page
+    assert all(KEY_INDEX in text for text in plans), plans
+
+
+def test_a_create_checks_uniqueness_through_the_key_indexes(newcomer):
+    with statements() as sent:
+        newcomer.create_user("new.person@newcomer.example")
+    plans = user_name_reads(sent)
+    assert plans and all(KEY_INDEX in text and "user_email_key_organisation_id" in text for text in plans), plans
