@@ -124,6 +124,31 @@ def insert_rows(model, rows: list[dict]) -> None:
         database.execute_sql(f"INSERT INTO {table} ({columns}) VALUES {', '.join([group] * len(batch))}", parameters)
 
 
+MAX_STATEMENTS = 500  # SQL texts kept per process (cached_select); shapes beyond run uncached
+_statements: dict = {}
+
+
+def cached_select(shape, build, params: list) -> list:
+    """The rows of `build()`, a SELECT whose text depends only on `shape` (a hashable naming
+    everything but the parameters), run with `params`. peewee builds the SQL text once per
+    process and kind of database; later calls only execute it, because for the small queries
+    of every request building the text costs several times what running it does. build() must
+    make a query whose parameters are exactly `params`, in order (checked when it is built).
+    Rows come back as the query's own rows would (models, tuples), converted by its fields."""
+    key = (shape, type(database.obj))
+    entry = _statements.get(key)
+    if entry is None:
+        query = build()
+        sql, built = query.sql()
+        if built != list(params):
+            raise ValueError(f"cached_select {shape!r}: the query's parameters {built!r} are not {params!r}")
+        entry = (query, sql)
+        if len(_statements) < MAX_STATEMENTS:
+            _statements[key] = entry
+    query, sql = entry
+    return list(query._get_cursor_wrapper(database.execute_sql(sql, params)))
+
+
 def _quoted(name: str) -> str:
     return database.get_sql_context().sql(Entity(name)).query()[0]
 

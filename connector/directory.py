@@ -8,11 +8,11 @@ managers in connector.managers, teams in connector.teams.
 """
 from __future__ import annotations
 
-from peewee import IntegrityError, chunked, fn
+from peewee import SQL, IntegrityError, chunked, fn
 
 from connector import audit, autojoin, invitations, user_values
 from connector.clock import utcnow
-from connector.db import database, insert_rows, is_postgres, write_transaction
+from connector.db import cached_select, database, insert_rows, is_postgres, write_transaction
 from connector.errors import AccountSuspended, AllyError, Conflict, DuplicateUser, InvalidInvitation, InvalidValue, \
     MissingUserName, NotFound, UnknownField
 from connector.limits import check_text
@@ -46,7 +46,7 @@ def by_key(organisation_id: int):
     `organisation_id + 0 = ?`, which no index serves, so the database reads the key's own index
     (migration 0007). Compared plainly, PostgreSQL without fresh statistics may take any index
     leading with organisation_id and filter every user of the organisation."""
-    return (User.organisation + 0) == organisation_id
+    return (User.organisation + SQL("0")) == organisation_id
 
 
 def get_user(org, user_id: str, *, lock: bool = False) -> User:
@@ -54,10 +54,13 @@ def get_user(org, user_id: str, *, lock: bool = False) -> User:
     organisation, or pending deletion. lock=True, inside a write transaction, keeps the row
     locked until it ends on PostgreSQL (SELECT ... FOR UPDATE), so concurrent changes of one
     user queue instead of overwriting each other (SQLite's write transactions lock already)."""
-    query = users_by_key_query(org).where(User.id == str(user_id))
-    if lock and is_postgres():
-        query = query.for_update()
-    user = query.first()
+    locking = lock and is_postgres()
+
+    def build():
+        query = users_by_key_query(org).where(User.id == str(user_id)).limit(1)
+        return query.for_update() if locking else query
+
+    user = next(iter(cached_select(("get_user", locking), build, [org.id, str(user_id), 1])), None)
     if user is None:
         raise NotFound(f"No user with the id {user_id!r} in this organisation")
     return user

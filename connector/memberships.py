@@ -9,7 +9,7 @@ from peewee import chunked, fn
 
 from connector import audit
 from connector.clock import utcnow
-from connector.db import locked_for_share
+from connector.db import cached_select, locked_for_share
 from connector.errors import MemberNotFound
 from connector.models import Membership, Team, User
 
@@ -53,9 +53,11 @@ def teams_of_users(user_ids) -> dict[str, list[tuple[str, str]]]:
     users): one query per BATCH ids."""
     found: dict[str, list[tuple[str, str]]] = {}
     for batch in chunked(list(user_ids), BATCH):
-        query = (Membership.select(Membership.user, Team.id, Team.name).join(Team)
-                 .where(Membership.user.in_(batch)).order_by(Team.name_key, Team.id).tuples())
-        for user_id, team_id, name in query:
+        def build(batch=batch):
+            return (Membership.select(Membership.user, Team.id, Team.name).join(Team)
+                    .where(Membership.user.in_(batch)).order_by(Team.name_key, Team.id).tuples())
+
+        for user_id, team_id, name in cached_select(("teams_of_users", len(batch)), build, list(batch)):
             found.setdefault(user_id, []).append((team_id, name))
     return found
 

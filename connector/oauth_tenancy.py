@@ -18,6 +18,7 @@ from flask import g, has_request_context, request
 
 import oauth
 from connector import audit
+from connector.db import cached_select
 from connector.models import Organisation
 from oauth.scopes import SCIM_READ, SCIM_WRITE
 
@@ -34,7 +35,10 @@ def tenant_of(organisation: Organisation) -> str:
 def organisation_of(tenant: str) -> Organisation | None:
     if not tenant.isdigit():
         return None
-    return Organisation.get_or_none(Organisation.id == int(tenant))
+    organisation_id = int(tenant)
+    found = cached_select("organisation_of", lambda: Organisation.select().where(
+        Organisation.id == organisation_id).limit(1), [organisation_id, 1])
+    return found[0] if found else None
 
 
 def describe_tenant(tenant: str) -> str | None:

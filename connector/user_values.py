@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from peewee import chunked
 
-from connector.db import insert_rows
+from connector.db import cached_select, insert_rows
 from connector.errors import InvalidValue, TooLong, UnknownField
 from connector.limits import check_text
 from connector.models import VALUE_KINDS, User, UserValue
@@ -71,9 +71,11 @@ def rows_for(user_ids, kinds=VALUE_KINDS) -> dict[str, dict[str, list[dict]]]:
     if not kinds:
         return grouped
     for batch in chunked(list(user_ids), BATCH):
-        query = (UserValue.select().where(UserValue.user.in_(batch) & UserValue.kind.in_(list(kinds)))
-                 .order_by(UserValue.user, UserValue.kind, UserValue.position))
-        for row in query:
+        def build(batch=batch):
+            return (UserValue.select().where(UserValue.user.in_(batch) & UserValue.kind.in_(list(kinds)))
+                    .order_by(UserValue.user, UserValue.kind, UserValue.position))
+
+        for row in cached_select(("user_values", len(batch), tuple(kinds)), build, [*batch, *kinds]):
             fields = {name: getattr(row, name) for name in ROW_FIELDS if getattr(row, name) not in (None, False)}
             grouped.setdefault(row.user_id, {}).setdefault(row.kind, []).append(fields)
     return grouped
