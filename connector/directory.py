@@ -8,7 +8,7 @@ managers in connector.managers, teams in connector.teams.
 """
 from __future__ import annotations
 
-from peewee import SQL, IntegrityError, chunked, fn
+from peewee import SQL, Case, IntegrityError, chunked, fn
 
 from connector import audit, autojoin, invitations, user_values
 from connector.clock import utcnow
@@ -37,8 +37,11 @@ def users_query(org):
 
 def users_by_key_query(org):
     """users_query for a filter that compares a key (id, userName) for equality: the same rows,
-    with the organisation compared as by_key does."""
-    return User.select().where(by_key(org.id) & User.pending_deletion_at.is_null())
+    with the organisation compared as by_key does, and "not pending deletion" written so that it
+    does not match the partial indexes of the organisation's live users (migration 0008): with
+    stale statistics PostgreSQL would otherwise scan one of those instead of the key's index."""
+    live = Case(None, [(User.pending_deletion_at.is_null(), SQL("1"))], SQL("0")) == SQL("1")
+    return User.select().where(by_key(org.id) & live)
 
 
 def by_key(organisation_id: int):

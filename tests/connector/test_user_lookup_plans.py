@@ -1,7 +1,7 @@
 """An IdP's lookup of a user by userName and the uniqueness check of a create read the unique
 userName index, whatever the planner's statistics say (migration 0007): here a new
-organisation's users arrive without ANALYZE, as in an initial sync, and every statement the
-requests send is explained."""
+organisation's users arrive with no statistics at all, or after the last ANALYZE (as in an
+initial sync), and every statement the requests send is explained."""
 import logging
 from contextlib import contextmanager
 from urllib.parse import quote
@@ -23,10 +23,12 @@ def config_data(config_data):
     return {**config_data, "rate_limit": {"enabled": False}}
 
 
-@pytest.fixture
-def newcomer(db, client):
+@pytest.fixture(params=["no statistics", "stale statistics"])
+def newcomer(db, client, request):
     """The SCIM API of an organisation whose users were inserted after any statistics."""
     org = create_organisation("Newcomer", slug="newcomer", domains=["newcomer.example"])
+    if request.param == "stale statistics":
+        database.obj.execute_sql("ANALYZE")
     insert_users(database.obj, org, "u", USERS)
     _, token = create_token(str(org.id), name="Entra")
     return Api(client, headers={"Authorization": f"Bearer {token}"})
