@@ -5,9 +5,9 @@ computed in SQL, never stored, so leaving the group ends them unless granted ano
 """
 from __future__ import annotations
 
-from peewee import chunked, fn
+from peewee import fn
 
-from connector.db import write_transaction
+from connector.db import batches, write_transaction
 from connector.models import Membership, Team, User
 from connector.user_changes import record, require_present, save
 
@@ -63,7 +63,7 @@ def is_effective_admin(user) -> bool:
 def effective_admin_ids(org, user_ids) -> set[str]:
     """Which of these users are admins, in one query per BATCH ids."""
     admins = set()
-    for batch in chunked(list(user_ids), BATCH):
+    for batch in batches(list(user_ids), BATCH):
         query = User.select(User.id).where(User.id.in_(batch) & (User.organisation == org) & admin_expression(org))
         admins.update(user_id for (user_id,) in query.tuples())
     return admins

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from contextlib import contextmanager
 
-from peewee import DatabaseError, chunked
+from peewee import DatabaseError
 
 from connector import audit, directory, managers, teams
 from connector.csv_import import Invitee, Plan, plan_counts
-from connector.db import refresh_statistics, write_transaction
+from connector.db import batches, refresh_statistics, write_transaction
 from connector.errors import AllyError, InvalidValue
 from connector.models import AuditEvent, Invitation, Membership, OutboxMessage, User, UserValue
 
@@ -51,7 +51,7 @@ def steps(plan: Plan) -> int:
 def _create_users(plan: Plan, progress, size: int) -> dict[str, User]:
     created: dict[str, User] = {}
     analysed_at = 0
-    for batch in chunked(plan.invitees, size):
+    for batch in batches(plan.invitees, size):
         if len(created) >= 2 * analysed_at + BATCH:  # the tables have grown a lot since the planner last looked
             refresh_statistics(*GROWING)
             analysed_at = len(created)
@@ -78,7 +78,7 @@ def _add_memberships(batch: list[Invitee], created: dict[str, User]) -> None:
 
 def _set_managers(plan: Plan, created: dict[str, User], progress, size: int) -> None:
     managed = [invitee for invitee in plan.invitees if invitee.manager]
-    for batch in chunked(managed, size):
+    for batch in batches(managed, size):
         with _interruption(plan, batch, users_created=True):
             managers.set_managers([(created[invitee.key], created.get(invitee.manager.lower())
                                     or plan.existing_managers[invitee.manager.lower()]) for invitee in batch])

@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlparse
 
-from peewee import DatabaseProxy, Entity, OperationalError, PostgresqlDatabase, SqliteDatabase, chunked
+from peewee import DatabaseProxy, Entity, OperationalError, PostgresqlDatabase, SqliteDatabase
 from playhouse import db_url
 
 database = DatabaseProxy()
@@ -117,7 +117,7 @@ def insert_rows(model, rows: list[dict]) -> None:
     columns = ", ".join(_quoted(field.column_name) for field in fields)
     group = "(" + ", ".join([database.get_sql_context().state.param or "?"] * len(fields)) + ")"
     table = _quoted(model._meta.table_name)
-    for batch in chunked(rows, max(1, MAX_PARAMETERS // len(fields))):
+    for batch in batches(rows, max(1, MAX_PARAMETERS // len(fields))):
         values = [[row[name] for name in names] + [value() if callable(value) else value for value in defaults.values()]
                   for row in batch]
         parameters = [field.db_value(value) for row in values for field, value in zip(fields, row)]
@@ -126,6 +126,13 @@ def insert_rows(model, rows: list[dict]) -> None:
 
 MAX_STATEMENTS = 500  # SQL texts kept per process (cached_select); shapes beyond run uncached
 _statements: dict = {}
+
+
+def batches(items, size: int) -> list[list]:
+    """`items` in lists of at most `size`, by slicing. (peewee's chunked costs in proportion to
+    `size` even for one item, and the batches of a request are mostly of one or a few ids.)"""
+    items = list(items)
+    return [items[start:start + size] for start in range(0, len(items), size)]
 
 
 def cached_select(shape, build, params: list) -> list:

@@ -8,11 +8,11 @@ managers in connector.managers, teams in connector.teams.
 """
 from __future__ import annotations
 
-from peewee import SQL, Case, IntegrityError, chunked, fn
+from peewee import SQL, Case, IntegrityError, fn
 
 from connector import audit, autojoin, invitations, user_values
 from connector.clock import utcnow
-from connector.db import cached_select, database, insert_rows, is_postgres, write_transaction
+from connector.db import batches, cached_select, database, insert_rows, is_postgres, write_transaction
 from connector.errors import AccountSuspended, AllyError, Conflict, DuplicateUser, InvalidInvitation, InvalidValue, \
     MissingUserName, NotFound, UnknownField
 from connector.limits import check_text
@@ -132,7 +132,7 @@ def creation_conflicts(org, identities: list[tuple[str, str | None]]) -> dict[in
     names = {name.lower() for name, _ in identities}
     emails = {email.lower() for _, email in identities if email}
     taken: dict[tuple[str, str], User] = {}
-    for batch in chunked(sorted(names | emails), CHECK_BATCH):
+    for batch in batches(sorted(names | emails), CHECK_BATCH):
         query = User.select(User.id, User.status, User.user_name_key, User.email_key, User.created_at).where(
             by_key(org.id) & (User.user_name_key.in_(batch) | User.email_key.in_(batch)))
         # Sorted here, not by ORDER BY, which would steer PostgreSQL to the ordering index.

@@ -2,7 +2,7 @@
 Neither may loop, so before linking rows under others we walk up from the new superiors."""
 from __future__ import annotations
 
-from peewee import chunked
+from connector.db import batches
 
 BATCH = 500  # ids per IN (...) list
 
@@ -22,7 +22,7 @@ def first_loop(model, link, new_links: dict, *, known: dict | None = None):
     wanted = {superior for superior in up.values() if superior is not None and superior not in up}
     while wanted:
         found = dict.fromkeys(wanted)  # a row that does not exist ends its chain
-        for batch in chunked(sorted(wanted), BATCH):
+        for batch in batches(sorted(wanted), BATCH):
             found.update(model.select(model.id, link).where(model.id.in_(batch)).tuples())
         up.update(found)
         wanted = {superior for superior in found.values() if superior is not None and superior not in up}

@@ -10,11 +10,10 @@ import secrets
 from datetime import timedelta
 
 from flask import current_app
-from peewee import chunked
 
 from connector import audit, outbox, settings_of
 from connector.clock import isoformat, utcnow
-from connector.db import insert_rows
+from connector.db import batches, insert_rows
 from connector.errors import InvalidInvitation
 from connector.models import Invitation
 
@@ -69,7 +68,7 @@ def revoke_open(users) -> int:
     revoked. Returns how many."""
     ids = [user.id for user in users] if isinstance(users, list) else [users.id]
     return sum(Invitation.update(revoked_at=utcnow()).where(_open_links(batch)).execute()
-               for batch in chunked(ids, BATCH))
+               for batch in batches(ids, BATCH))
 
 
 def _open_links(user_ids):

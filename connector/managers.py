@@ -4,10 +4,10 @@ Over SCIM this is the enterprise extension's manager.value (RFC 7643 §4.3).
 """
 from __future__ import annotations
 
-from peewee import Case, chunked, fn
+from peewee import Case, fn
 
 from connector import audit, hierarchy
-from connector.db import locked_for_share, write_transaction
+from connector.db import batches, locked_for_share, write_transaction
 from connector.errors import ManagerCycle, ManagerNotFound
 from connector.models import User
 from connector.user_changes import require_present, update_many
@@ -64,7 +64,7 @@ def _resolve(org_id, pairs: list[tuple]) -> list[tuple]:
     same organisation, and stays one until the transaction ends (db.locked_for_share)."""
     ids = [_id_of(manager) for _, manager in pairs]
     found = {}
-    for batch in chunked(sorted({i for i in ids if i is not None}), BATCH):
+    for batch in batches(sorted({i for i in ids if i is not None}), BATCH):
         found.update((user.id, user) for user in locked_for_share(User.select().where(
             User.id.in_(batch) & (User.organisation == org_id) & User.pending_deletion_at.is_null())))
     missing = next((i for i in ids if i is not None and i not in found), None)
@@ -81,9 +81,9 @@ def _store(org_id, changed: list[tuple]) -> None:
     """Write the new managers (one UPDATE per few hundred users, user_changes.update_many),
     update the objects, and audit each change with the old and new manager's userName."""
     before = {}
-    for batch in chunked(sorted({user.manager_id for user, _ in changed if user.manager_id}), BATCH):
+    for batch in batches(sorted({user.manager_id for user, _ in changed if user.manager_id}), BATCH):
         before.update(User.select(User.id, User.user_name).where(User.id.in_(batch)).tuples())
-    for batch in chunked(changed, BATCH):
+    for batch in batches(changed, BATCH):
         new_manager = Case(User.id, [(user.id, new.id if new else None) for user, new in batch])
         update_many([user for user, _ in batch], {User.manager: new_manager})
     events = [(user.id, user.user_name, {"manager": [before.get(user.manager_id), new.user_name if new else None]})

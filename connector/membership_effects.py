@@ -8,10 +8,9 @@ from __future__ import annotations
 
 from contextlib import contextmanager
 
-from peewee import chunked
-
 from connector import audit
 from connector.admins import BATCH, admin_group_keys, effective_admin_ids
+from connector.db import batches
 from connector.models import User
 
 
@@ -35,7 +34,7 @@ def _record(org, action: str, user_ids: set[str], changes: dict) -> None:
     if not user_ids:
         return
     names = {}
-    for batch in chunked(sorted(user_ids), BATCH):
+    for batch in batches(sorted(user_ids), BATCH):
         names.update(User.select(User.id, User.user_name).where(User.id.in_(batch)).tuples())
     targets = [(user_id, names.get(user_id), changes) for user_id in sorted(user_ids)]
     audit.record_many(action, organisation=org, target_type="user", targets=targets)

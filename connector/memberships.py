@@ -5,11 +5,11 @@ them (unknown users, admin groups, versions, audit of the team) are connector.te
 """
 from __future__ import annotations
 
-from peewee import chunked, fn
+from peewee import fn
 
 from connector import audit
 from connector.clock import utcnow
-from connector.db import cached_select, locked_for_share
+from connector.db import batches, cached_select, locked_for_share
 from connector.errors import MemberNotFound
 from connector.models import Membership, Team, User
 
@@ -29,7 +29,7 @@ def members_of(team_ids) -> dict[str, list[tuple[str, str, str | None]]]:
     """{team id: [(id, userName, displayName), ...] by userName} for these teams, in one query
     per BATCH teams (SCIM Group `members` of a page of groups)."""
     found: dict[str, list] = {}
-    for batch in chunked(list(team_ids), BATCH):
+    for batch in batches(list(team_ids), BATCH):
         query = (Membership.select(Membership.team, User.id, User.user_name, User.display_name).join(User)
                  .where(Membership.team.in_(batch)).order_by(fn.LOWER(User.user_name), User.id).tuples())
         for team_id, *member in query:
@@ -52,7 +52,7 @@ def teams_of_users(user_ids) -> dict[str, list[tuple[str, str]]]:
     """{user id: [(team id, name), ...]} by name, for many users at once (a SCIM page of
     users): one query per BATCH ids."""
     found: dict[str, list[tuple[str, str]]] = {}
-    for batch in chunked(list(user_ids), BATCH):
+    for batch in batches(list(user_ids), BATCH):
         def build(batch=batch):
             return (Membership.select(Membership.user, Team.id, Team.name).join(Team)
                     .where(Membership.user.in_(batch)).order_by(Team.name_key, Team.id).tuples())
@@ -82,7 +82,7 @@ def insert(team, org, ids) -> dict[str, str]:
     if missing:
         raise MemberNotFound(missing)
     added = {user_id: names[user_id] for user_id in absent}
-    for batch in chunked(sorted(added), BATCH):
+    for batch in batches(sorted(added), BATCH):
         rows = [{"team": team.id, "user": user_id, "created_at": utcnow()} for user_id in batch]
         Membership.insert_many(rows).on_conflict_ignore().execute()
     return added
@@ -94,7 +94,7 @@ def delete(team, ids) -> dict[str, str]:
         return {}
     present = _members_among(team, ids)
     removed = {user_id: present[user_id] for user_id in ids if user_id in present}
-    for batch in chunked(sorted(removed), BATCH):
+    for batch in batches(sorted(removed), BATCH):
         Membership.delete().where((Membership.team == team) & Membership.user.in_(batch)).execute()
     return removed
 
@@ -102,7 +102,7 @@ def delete(team, ids) -> dict[str, str]:
 def _users_named(org, ids) -> dict[str, str]:
     """{id: userName} for the ids that are present users of the organisation, locked."""
     found = {}
-    for batch in chunked(sorted(ids), BATCH):
+    for batch in batches(sorted(ids), BATCH):
         query = User.select(User.id, User.user_name).where(
             User.id.in_(batch) & (User.organisation == org) & User.pending_deletion_at.is_null())
         found.update(locked_for_share(query).tuples())
@@ -112,7 +112,7 @@ def _users_named(org, ids) -> dict[str, str]:
 def _members_among(team, ids) -> dict[str, str]:
     """{id: userName} for the ids that are members of the team."""
     found = {}
-    for batch in chunked(ids, BATCH):
+    for batch in batches(ids, BATCH):
         query = (Membership.select(Membership.user, User.user_name).join(User)
                  .where((Membership.team == team) & Membership.user.in_(batch)))
         found.update(query.tuples())

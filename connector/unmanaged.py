@@ -13,9 +13,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from peewee import chunked
-
 from connector.clock import isoformat, utcnow
+from connector.db import batches
 from connector.directory import users_query
 from connector.models import AuditEvent, User
 
@@ -54,7 +53,7 @@ def _origins(org, user_ids: list[str]) -> dict[str, str]:
     """How each user came to be, from their user.created audit event: who created them, and
     whether they joined directly (auto-join) or were invited."""
     origins = {}
-    for batch in chunked(user_ids, BATCH):
+    for batch in batches(user_ids, BATCH):
         query = (AuditEvent.select(AuditEvent.target_id, AuditEvent.actor, AuditEvent.at, AuditEvent.changes)
                  .where((AuditEvent.organisation == org) & (AuditEvent.action == "user.created")
                         & (AuditEvent.target_type == "user") & AuditEvent.target_id.in_(batch)))

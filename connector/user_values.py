@@ -7,9 +7,7 @@ country). A kind that is present replaces all its rows; a kind that is absent is
 """
 from __future__ import annotations
 
-from peewee import chunked
-
-from connector.db import cached_select, insert_rows
+from connector.db import batches, cached_select, insert_rows
 from connector.errors import InvalidValue, TooLong, UnknownField
 from connector.limits import check_text
 from connector.models import VALUE_KINDS, User, UserValue
@@ -70,7 +68,7 @@ def rows_for(user_ids, kinds=VALUE_KINDS) -> dict[str, dict[str, list[dict]]]:
     grouped: dict[str, dict[str, list[dict]]] = {}
     if not kinds:
         return grouped
-    for batch in chunked(list(user_ids), BATCH):
+    for batch in batches(list(user_ids), BATCH):
         def build(batch=batch):
             return (UserValue.select().where(UserValue.user.in_(batch) & UserValue.kind.in_(list(kinds)))
                     .order_by(UserValue.user, UserValue.kind, UserValue.position))
