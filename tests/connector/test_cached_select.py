@@ -1,0 +1,39 @@
+"""db.cached_select: the SQL text and the column mapping are worked out on the first run of a
+shape; later runs with other parameters give exactly what the query itself gives, as model
+objects or tuples, with values converted by their fields, and an empty result too."""
+import pytest
+
+from connector.db import cached_select
+from connector.models import User
+
+
+@pytest.fixture
+def users(make_user):
+    return [make_user(f"cached{i}@acme.example") for i in range(3)]
+
+
+def by_id(user_id):
+    return User.select().where(User.id == user_id)
+
+
+def names(user_id):
+    return User.select(User.user_name, User.created_at).where(User.id == user_id).tuples()
+
+
+@pytest.mark.parametrize("build", [by_id, names], ids=["models", "tuples"])
+def test_every_run_gives_what_the_query_gives(db, users, build):
+    shape = ("test_cached_select", build.__name__)
+    for user in [*users, *users]:
+        cached = cached_select(shape, lambda user=user: build(user.id), [user.id])
+        direct = list(build(user.id))
+        assert len(cached) == 1
+        if build is by_id:
+            assert cached[0].__data__ == direct[0].__data__ and not cached[0].dirty_fields
+        else:
+            assert cached == direct and isinstance(cached[0][1], type(direct[0][1]))
+    assert cached_select(shape, lambda: build("nobody"), ["nobody"]) == []
+
+
+def test_parameters_that_do_not_match_the_query_are_refused(db, users):
+    with pytest.raises(ValueError, match="parameters"):
+        cached_select(("test_cached_select", "mismatch"), lambda: by_id(users[0].id), [users[0].id, 1])
