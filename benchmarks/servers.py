@@ -163,21 +163,24 @@ def scratch_database(backend: str, workdir: Path):
     if not server_url:
         raise BenchmarkError(f"{POSTGRES_ENV} is not set: no PostgreSQL server to benchmark on")
     name = f"ally_bench_{uuid.uuid4().hex[:12]}"
-    _postgres_admin(server_url, f'CREATE DATABASE "{name}"')
+    postgres_statement(server_url, f'CREATE DATABASE "{name}"')
     try:
         yield urlunparse(urlparse(server_url)._replace(path=f"/{name}"))
     finally:
-        _postgres_admin(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        postgres_statement(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-def _postgres_admin(server_url: str, statement: str) -> None:
+def postgres_statement(database_url: str, statement: str) -> list:
+    """Run one statement on its own autocommit connection (CREATE DATABASE, VACUUM and SHOW
+    need one); its rows, if it returns any."""
     import psycopg2
 
-    connection = psycopg2.connect(server_url)
+    connection = psycopg2.connect(database_url)
     connection.autocommit = True
     try:
         with connection.cursor() as cursor:
             cursor.execute(statement)
+            return cursor.fetchall() if cursor.description else []
     finally:
         connection.close()
 

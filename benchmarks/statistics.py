@@ -16,6 +16,8 @@ from __future__ import annotations
 import threading
 from contextlib import contextmanager
 
+from benchmarks.servers import postgres_statement
+
 NAPTIME_SECONDS = 60  # PostgreSQL's default autovacuum_naptime
 
 
@@ -45,22 +47,9 @@ def as_in_service(database) -> None:
 
 
 def _autovacuum_on(database_url: str) -> bool:
-    return _query(database_url, "SHOW autovacuum")[0][0] == "on"
+    return postgres_statement(database_url, "SHOW autovacuum")[0][0] == "on"
 
 
 def _analyze_until(database_url: str, interval: float, stop: threading.Event) -> None:
     while not stop.wait(interval):
-        _query(database_url, "VACUUM ANALYZE")
-
-
-def _query(database_url: str, statement: str) -> list:
-    import psycopg2
-
-    connection = psycopg2.connect(database_url)
-    connection.autocommit = True
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute(statement)
-            return cursor.fetchall() if cursor.description else []
-    finally:
-        connection.close()
+        postgres_statement(database_url, "VACUUM ANALYZE")

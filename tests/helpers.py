@@ -9,7 +9,23 @@ import time
 SCIM_JSON = "application/scim+json"
 
 
-class Api:
+class ScimVerbs:
+    """get/post/put/delete over the class's own request(method, path, body=None, **kwargs)."""
+
+    def get(self, path, **kwargs):
+        return self.request("GET", path, **kwargs)
+
+    def post(self, path, body, **kwargs):
+        return self.request("POST", path, body, **kwargs)
+
+    def put(self, path, body, **kwargs):
+        return self.request("PUT", path, body, **kwargs)
+
+    def delete(self, path, **kwargs):
+        return self.request("DELETE", path, **kwargs)
+
+
+class Api(ScimVerbs):
     """Small helpers over the test client; bodies go out as application/scim+json."""
 
     prefix = "/scim/v2"
@@ -25,20 +41,9 @@ class Api:
             headers = {"Content-Type": SCIM_JSON, **headers}
         return self.client.open(self.prefix + path, method=method, data=data, headers=headers, **kwargs)
 
-    def get(self, path, **kwargs):
-        return self.request("GET", path, **kwargs)
-
-    def post(self, path, body, **kwargs):
-        return self.request("POST", path, body, **kwargs)
-
-    def put(self, path, body, **kwargs):
-        return self.request("PUT", path, body, **kwargs)
-
     def patch(self, path, body, **kwargs):
         return self.request("PATCH", path, body, **kwargs)
 
-    def delete(self, path, **kwargs):
-        return self.request("DELETE", path, **kwargs)
 
     def create_user(self, user_name, **attributes):
         body = {"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "userName": user_name, **attributes}

@@ -21,10 +21,10 @@ from benchmarks.servers import (BENCH_ORG, HOST, ServerProcess, ally_scim, conne
                                 write_config)
 from connector.db import open_database
 from connector.models import BaseModel
+from tests.helpers import SCIM_JSON, ScimVerbs
 
 ORG = BENCH_ORG["slug"]
 DOMAIN = BENCH_ORG["domains"][0]
-SCIM_JSON = "application/scim+json"
 USER_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:User"
 GROUP_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:Group"
 PATCH_OP = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
@@ -39,7 +39,7 @@ class Reply:
     headers: dict = field(default_factory=dict)
 
 
-class HttpApi:
+class HttpApi(ScimVerbs):
     """Requests to one server, each on its own connection (so concurrent callers may reach
     different workers), with the bearer token given."""
 
@@ -64,20 +64,8 @@ class HttpApi:
         finally:
             connection.close()
 
-    def get(self, path, **kwargs):
-        return self.request("GET", path, **kwargs)
-
-    def post(self, path, body, **kwargs):
-        return self.request("POST", path, body, **kwargs)
-
-    def put(self, path, body, **kwargs):
-        return self.request("PUT", path, body, **kwargs)
-
     def patch(self, path, *operations, **kwargs):
         return self.request("PATCH", path, {"schemas": [PATCH_OP], "Operations": list(operations)}, **kwargs)
-
-    def delete(self, path, **kwargs):
-        return self.request("DELETE", path, **kwargs)
 
     def create_user(self, user_name: str, **attributes) -> dict:
         reply = self.post("/Users", user_body(user_name, **attributes))

@@ -170,6 +170,19 @@ def test_generated_filters(wire, resources):
     wire.expect("filters")
 
 
+def write_and_compare(wire, last_read: dict, method: str, target: str, **request) -> None:
+    """Send a generated write to `target`; when it is refused, the resource read back must be
+    as it was. `last_read` keeps each resource's last reading for the next example."""
+    before = last_read.pop(target, None) or wire.read(target)
+    response = wire.generated(method, target, **request)
+    after = wire.read(target)
+    if response.status_code >= 400:
+        assert after == before, f"a refused {method} changed the resource"
+    else:
+        last_read.clear()  # a change to a user shows in its groups' members, and the other way round
+    last_read[target] = after  # the state before the next example
+
+
 def test_failed_patch_leaves_the_resource_as_it_was(wire, resources):
     last_read = {}
     user_ids = [resources["Users"], *resources["others"]]
@@ -181,15 +194,8 @@ def test_failed_patch_leaves_the_resource_as_it_was(wire, resources):
     @given(kind_and_body=kinds_and_bodies, headers=write_headers, query=st.one_of(st.just(""), gen.query_strings))
     def run(kind_and_body, headers, query):
         kind, body = kind_and_body
-        target = f"/scim/v2/{kind}/{resources[kind]}"
-        before = last_read.pop(target, None) or wire.read(target)
-        response = wire.generated("PATCH", target, body=body, headers=headers, query=query)
-        after = wire.read(target)
-        if response.status_code >= 400:
-            assert after == before, "a refused PATCH changed the resource"
-        else:
-            last_read.clear()  # a change to a user shows in its groups' members, and the other way round
-        last_read[target] = after  # the state before the next example
+        write_and_compare(wire, last_read, "PATCH", f"/scim/v2/{kind}/{resources[kind]}", body=body, headers=headers,
+                          query=query)
 
     run()
     wire.expect("patch")
@@ -205,15 +211,7 @@ def test_failed_put_leaves_the_resource_as_it_was(wire, resources):
     @given(kind_and_body=kinds_and_bodies, headers=write_headers)
     def run(kind_and_body, headers):
         kind, body = kind_and_body
-        target = f"/scim/v2/{kind}/{resources[kind]}"
-        before = last_read.pop(target, None) or wire.read(target)
-        response = wire.generated("PUT", target, body=body, headers=headers)
-        after = wire.read(target)
-        if response.status_code >= 400:
-            assert after == before, "a refused PUT changed the resource"
-        else:
-            last_read.clear()  # a change to a user shows in its groups' members, and the other way round
-        last_read[target] = after  # the state before the next example
+        write_and_compare(wire, last_read, "PUT", f"/scim/v2/{kind}/{resources[kind]}", body=body, headers=headers)
 
     run()
     wire.expect("put")
