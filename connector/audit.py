@@ -47,9 +47,9 @@ def current_request_id() -> str | None:
 
 
 def record(action: str, *, organisation=None, target_type: str | None = None, target_id=None,
-           target_label: str | None = None, changes: dict | None = None) -> AuditEvent:
+           target_label: str | None = None, changes: dict | None = None) -> None:
     """Append one event. `changes` maps a field to [before, after]; secret fields are masked."""
-    return AuditEvent.create(**_event(action, organisation, target_type, target_id, target_label, changes))
+    insert_rows(AuditEvent, [_event(action, organisation, target_type, target_id, target_label, changes)])
 
 
 def record_many(action: str, *, organisation=None, target_type: str | None = None,

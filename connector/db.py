@@ -2,7 +2,8 @@
 
 SQLite (the embedded default) runs in WAL mode with foreign keys on and a busy timeout; write
 transactions take the write lock up front (BEGIN IMMEDIATE) so two writers queue instead of
-failing half-way. PostgreSQL gets a connection pool, optionally with a statement_timeout on
+failing half-way, and queue for it in connector.sqlite_writers rather than in SQLite's busy
+handler, which sleeps in steps far longer than a write. PostgreSQL gets a connection pool, optionally with a statement_timeout on
 every connection; rows a write checks and then points a foreign key at are locked FOR SHARE
 (locked_for_share); serialization failures and deadlocks are retried a few times before they
 surface (retry_on_conflict).
@@ -11,19 +12,22 @@ from __future__ import annotations
 
 import functools
 import time
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from urllib.parse import urlparse
 
 from peewee import DatabaseProxy, Entity, OperationalError, PostgresqlDatabase, SqliteDatabase
 from playhouse import db_url
 
+from connector.sqlite_writers import WriterQueue
+
 database = DatabaseProxy()
 
+SQLITE_BUSY_TIMEOUT_MS = 10_000
 SQLITE_PRAGMAS = (
     ("journal_mode", "wal"),
     ("foreign_keys", 1),
-    ("busy_timeout", 10_000),
+    ("busy_timeout", SQLITE_BUSY_TIMEOUT_MS),
     ("synchronous", "normal"),
 )
 POOL_OPTIONS = {"max_connections": 32, "stale_timeout": 300, "timeout": 20}
@@ -50,8 +54,10 @@ def open_database(url: str, statement_timeout_seconds: int = 0):
         Path(path).parent.mkdir(parents=True, exist_ok=True)
         # A pool keeps each connection (and its pragmas) across requests instead of reopening.
         pooled = url.replace(f"{scheme}://", "sqlite+pool://", 1)
-        return db_url.connect(pooled, pragmas=SQLITE_PRAGMAS, check_same_thread=False,
-                              max_connections=POOL_OPTIONS["max_connections"], stale_timeout=None)
+        db = db_url.connect(pooled, pragmas=SQLITE_PRAGMAS, check_same_thread=False,
+                            max_connections=POOL_OPTIONS["max_connections"], stale_timeout=None)
+        db.writer_queue = WriterQueue(str(Path(path).resolve()), SQLITE_BUSY_TIMEOUT_MS / 1000)
+        return db
     raise ValueError(f"unsupported database URL scheme {scheme!r}")
 
 
@@ -87,7 +93,8 @@ def write_transaction():
     """One atomic write: BEGIN IMMEDIATE on SQLite so concurrent writers wait, not fail."""
     db = database.obj
     if is_sqlite(db) and not db.in_transaction():
-        with db.atomic("IMMEDIATE") as txn:
+        queue = getattr(db, "writer_queue", None)
+        with queue.turn() if queue else nullcontext(), db.atomic("IMMEDIATE") as txn:
             yield txn
     else:
         with db.atomic() as txn:
@@ -102,30 +109,40 @@ def locked_for_share(query):
     return query.for_update("FOR SHARE") if is_postgres() else query
 
 
+MAX_STATEMENTS = 500  # SQL texts kept per process (insert_rows, cached_select, cached_execute); shapes beyond run uncached
+_statements: dict = {}
+
 def insert_rows(model, rows: list[dict]) -> None:
     """INSERT rows of `model` (dicts keyed by field name, all with the same keys; fields left
     out get their defaults), many rows per statement. Each value goes through its field's
     db_value, as in peewee's insert_many; but peewee builds a query node for every value, which
     costs more than running the statement when thousands of rows go in (a bulk import), so the
-    statement text is built here once per batch."""
+    statement text is built here, once per process for each shape."""
     if not rows:
         return
-    names = list(rows[0])
+    names = tuple(rows[0])
     defaults = {name: value for name, value in
                 ((field.name, default) for field, default in model._meta.defaults.items()) if name not in names}
     fields = [model._meta.fields[name] for name in [*names, *defaults]]
-    columns = ", ".join(_quoted(field.column_name) for field in fields)
-    group = "(" + ", ".join([database.get_sql_context().state.param or "?"] * len(fields)) + ")"
-    table = _quoted(model._meta.table_name)
     for batch in batches(rows, max(1, MAX_PARAMETERS // len(fields))):
         values = [[row[name] for name in names] + [value() if callable(value) else value for value in defaults.values()]
                   for row in batch]
         parameters = [field.db_value(value) for row in values for field, value in zip(fields, row)]
-        database.execute_sql(f"INSERT INTO {table} ({columns}) VALUES {', '.join([group] * len(batch))}", parameters)
+        database.execute_sql(_insert_sql(model, names, tuple(defaults), len(batch)), parameters)
 
 
-MAX_STATEMENTS = 500  # SQL texts kept per process (cached_select); shapes beyond run uncached
-_statements: dict = {}
+def _insert_sql(model, names: tuple, defaults: tuple, count: int) -> str:
+    key = ("insert", model, names, defaults, count, type(database.obj))
+    sql = _statements.get(key)
+    if sql is None:
+        fields = [model._meta.fields[name] for name in [*names, *defaults]]
+        columns = ", ".join(_quoted(field.column_name) for field in fields)
+        group = "(" + ", ".join([database.get_sql_context().state.param or "?"] * len(fields)) + ")"
+        sql = f"INSERT INTO {_quoted(model._meta.table_name)} ({columns}) VALUES {', '.join([group] * count)}"
+        if len(_statements) < MAX_STATEMENTS:
+            _statements[key] = sql
+    return sql
+
 
 
 def batches(items, size: int) -> list[list]:
@@ -155,6 +172,21 @@ def cached_select(shape, build, params: list) -> list:
     rows = entry.query._get_cursor_wrapper(database.execute_sql(entry.sql, params))
     entry.resolve_columns(rows)
     return list(rows)
+
+
+def cached_execute(shape, build, params: list):
+    """Run `build()`, an UPDATE or DELETE whose text depends only on `shape`, with `params`
+    (already as the database takes them: db_value applied), building its SQL text once per
+    process as cached_select does; the cursor (its rowcount says how many rows it changed)."""
+    key = ("execute", shape, type(database.obj))
+    sql = _statements.get(key)
+    if sql is None:
+        sql, built = build().sql()
+        if built != list(params):
+            raise ValueError(f"cached_execute {shape!r}: the query's parameters {built!r} are not {params!r}")
+        if len(_statements) < MAX_STATEMENTS:
+            _statements[key] = sql
+    return database.execute_sql(sql, params)
 
 
 class _Statement:

@@ -7,7 +7,7 @@ from flask import g, has_request_context
 
 from connector import audit
 from connector.clock import utcnow
-from connector.db import write_transaction
+from connector.db import cached_select, write_transaction
 from connector.models import IntegrationSetting
 
 
@@ -26,8 +26,10 @@ def set_skip_invitations(key: str, skip: bool, *, organisation=None, label: str 
 
 def skip_flags(keys) -> dict[str, bool]:
     """{key: skip_invitations} for the given connections (absent: False), in one query."""
-    rows = IntegrationSetting.select().where(IntegrationSetting.key.in_(list(keys)))
-    return {row.key: row.skip_invitations for row in rows}
+    keys = list(keys)
+    rows = cached_select(("skip_flags", len(keys)), lambda: IntegrationSetting.select(
+        IntegrationSetting.key, IntegrationSetting.skip_invitations).where(IntegrationSetting.key.in_(keys)).tuples(), keys)
+    return dict(rows)
 
 
 def skips_invitations() -> bool:

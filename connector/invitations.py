@@ -13,7 +13,7 @@ from flask import current_app
 
 from connector import audit, outbox, settings_of
 from connector.clock import isoformat, utcnow
-from connector.db import batches, insert_rows
+from connector.db import batches, cached_execute, insert_rows
 from connector.errors import InvalidInvitation
 from connector.models import Invitation
 
@@ -67,8 +67,9 @@ def revoke_open(users) -> int:
     """Invalidate every link of the users (a User or a list of them) that was neither used nor
     revoked. Returns how many."""
     ids = [user.id for user in users] if isinstance(users, list) else [users.id]
-    return sum(Invitation.update(revoked_at=utcnow()).where(_open_links(batch)).execute()
-               for batch in batches(ids, BATCH))
+    now = Invitation.revoked_at.db_value(utcnow())
+    return sum(cached_execute(("revoke_open", len(batch)), lambda batch=batch: Invitation.update(revoked_at=now).where(
+        _open_links(batch)), [now, *batch]).rowcount for batch in batches(ids, BATCH))
 
 
 def _open_links(user_ids):

@@ -104,9 +104,10 @@ class UserBackend:
         """RFC 7644 §3.4.2: the filter runs in the database, inside the organisation."""
         if _compares_a_key(query.where):
             # At most one user: no ORDER BY, and the key's own index (directory.by_key).
-            total, page = replace(query, order_by=()).page(directory.users_by_key_query(_org()))
+            total, page = replace(query, order_by=()).page(directory.users_by_key_query(_org()), key=User.id,
+                                                           rows_by_key=directory.users_by_ids)
         else:
-            total, page = query.page(directory.users_query(_org()), key=User.id)
+            total, page = query.page(directory.users_query(_org()), key=User.id, rows_by_key=directory.users_by_ids)
         return ListResult(total, self._records(page, query.projection))
 
     def replace(self, resource_id, replacement, *, expected_version, projection):
@@ -163,7 +164,9 @@ def _store(user, before: UserState, after: UserState) -> None:
     if fields or values:
         directory.update_user(user, fields, values=values)
     if activity:
-        directory.set_active(user, after.active, skip_invitation=integrations.skips_invitations())
+        # Only a reactivation may send an invitation: no need to look up the connection's flag to suspend.
+        skip = integrations.skips_invitations() if after.active else None
+        directory.set_active(user, after.active, skip_invitation=skip)
     _store_links(user, before, after)
 
 

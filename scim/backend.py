@@ -47,25 +47,35 @@ class ListQuery:
     limit: int
     projection: Projection
 
-    def page(self, scope, *, key=None) -> tuple[int, list]:
+    def page(self, scope, *, key=None, rows_by_key=None) -> tuple[int, list]:
         """(total, this page's rows) of `scope`, a peewee SELECT of the tenant's rows: the
         filter ANDed to it, sorted and sliced, and counted (RFC 7644 §3.4.2).
 
         A page that is not full and not past the end tells the total itself: no COUNT then.
         `key` (the primary key of a `scope` that selects its model's columns) picks the page by
         key first, then reads only those rows by key: with an index that holds the order and the
-        key, the rows skipped by the offset are never read."""
+        key, the rows skipped by the offset are never read. `rows_by_key(keys)` reads them (in
+        any order); by default a SELECT of the model's columns, which peewee builds anew each
+        time, so a backend with a prepared statement for it passes its own."""
         rows = scope if self.where is None else scope.where(self.where)
-        page = self._slice(rows, key) if self.limit else []
-        if 0 < len(page) < self.limit or (not page and not self.offset and self.limit):
-            return self.offset + len(page), page
+        matched, page = self._slice(rows, key, rows_by_key) if self.limit else (0, [])
+        if 0 < matched < self.limit or (not matched and not self.offset and self.limit):
+            return self.offset + matched, page
         return rows.count(), page
 
-    def _slice(self, rows, key) -> list:
+    def _slice(self, rows, key, rows_by_key) -> tuple[int, list]:
+        """(rows the slice matched, the page's rows); a row deleted between reading the keys
+        and reading the rows is left out of the page, not out of the count."""
         if key is None:
-            return list(rows.order_by(*self.order_by).offset(self.offset).limit(self.limit))
-        keys = rows.select(key).order_by(*self.order_by).offset(self.offset).limit(self.limit)
-        return list(key.model.select().where(key.in_(keys)).order_by(*self.order_by))
+            page = list(rows.order_by(*self.order_by).offset(self.offset).limit(self.limit))
+            return len(page), page
+        keys = [found for (found,) in
+                rows.select(key).order_by(*self.order_by).offset(self.offset).limit(self.limit).tuples()]
+        if not keys:
+            return 0, []
+        found = rows_by_key(keys) if rows_by_key else key.model.select().where(key.in_(keys))
+        by_key = {getattr(row, key.name): row for row in found}
+        return len(keys), [by_key[k] for k in keys if k in by_key]
 
 
 @dataclass

@@ -30,7 +30,10 @@ class Projection:
 
     def wants(self, name: str) -> bool:
         """Will the response hold the top-level attribute `name` (or any part of it)?"""
-        path = paths.parse(name, self.resource_type, allow_filter=False)
+        known = self.resource_type.compiled.setdefault("top_level_paths", {})
+        path = known.get(name)
+        if path is None:
+            path = known[name] = paths.parse(name, self.resource_type, allow_filter=False)
         return self._decision(path.attribute, path.container) is not False
 
     def apply(self, document: dict) -> dict:

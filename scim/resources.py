@@ -86,6 +86,16 @@ class ResourceType:
 
     def top_level(self, name: str) -> tuple[Schema | None, Attribute] | None:
         """A core or common attribute named without a URN prefix (RFC 7644 §3.10)."""
+        known = self.compiled.setdefault("top_level", {})  # only names that exist: a request's typos are not kept
+        key = name.lower()
+        found = known.get(key)
+        if found is None:
+            found = self._top_level(name)
+            if found is not None:
+                known[key] = found
+        return found
+
+    def _top_level(self, name: str) -> tuple[Schema | None, Attribute] | None:
         for common in COMMON_ATTRIBUTES:
             if common.name.lower() == name.lower():
                 return None, common

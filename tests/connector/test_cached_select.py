@@ -37,3 +37,23 @@ def test_every_run_gives_what_the_query_gives(db, users, build):
 def test_parameters_that_do_not_match_the_query_are_refused(db, users):
     with pytest.raises(ValueError, match="parameters"):
         cached_select(("test_cached_select", "mismatch"), lambda: by_id(users[0].id), [users[0].id, 1])
+
+
+def test_cached_execute_writes_what_the_statement_writes(db, users):
+    from connector.db import cached_execute
+
+    shape = ("test_cached_execute", "title")
+    for i, user in enumerate(users):
+        cursor = cached_execute(shape, lambda user=user, i=i: User.update(title=f"T{i}").where(User.id == user.id),
+                                [f"T{i}", user.id])
+        assert cursor.rowcount == 1
+    assert [User.get_by_id(user.id).title for user in users] == ["T0", "T1", "T2"]
+    assert cached_execute(shape, lambda: User.update(title="x").where(User.id == "nobody"), ["x", "nobody"]).rowcount == 0
+
+
+def test_cached_execute_refuses_parameters_that_do_not_match(db, users):
+    from connector.db import cached_execute
+
+    with pytest.raises(ValueError, match="parameters"):
+        cached_execute(("test_cached_execute", "mismatch"),
+                       lambda: User.update(title="x").where(User.id == users[0].id), [users[0].id, "x"])
