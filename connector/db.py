@@ -90,15 +90,30 @@ def init_app(app, db) -> None:
 
 @contextmanager
 def write_transaction():
-    """One atomic write: BEGIN IMMEDIATE on SQLite so concurrent writers wait, not fail."""
+    """One atomic write: BEGIN IMMEDIATE on SQLite so concurrent writers wait, not fail.
+    Inside another write it is part of that one (no savepoint): an error leaves both, and the
+    whole transaction rolls back. (A savepoint costs two statements, on PostgreSQL two round
+    trips, and no caller goes on after a refusal inside a transaction; the few writes that
+    expect a refusal and go on wrap themselves in db.atomic().)"""
     db = database.obj
-    if is_sqlite(db) and not db.in_transaction():
+    if db.in_transaction():
+        yield
+    elif is_sqlite(db):
         queue = getattr(db, "writer_queue", None)
-        with queue.turn() if queue else nullcontext(), db.atomic("IMMEDIATE") as txn:
-            yield txn
+        with queue.turn() if queue else nullcontext(), db.atomic("IMMEDIATE"):
+            yield
     else:
-        with db.atomic() as txn:
-            yield txn
+        with db.atomic():
+            yield
+
+
+def reads_after_refusal():
+    """Around a write whose IntegrityError the caller answers by reading (to say which other
+    writer took the name) and then re-raising: a savepoint on PostgreSQL, which refuses every
+    statement of a transaction after an error until it rolls back to one; nothing on SQLite,
+    which undoes only the refused statement and lets the transaction read on."""
+    db = database.obj
+    return db.atomic() if is_postgres(db) else nullcontext()
 
 
 def locked_for_share(query):

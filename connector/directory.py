@@ -12,7 +12,7 @@ from peewee import SQL, Case, IntegrityError, fn
 
 from connector import audit, autojoin, invitations, user_values
 from connector.clock import utcnow
-from connector.db import batches, cached_select, database, insert_rows, is_postgres, write_transaction
+from connector.db import batches, cached_select, insert_rows, is_postgres, reads_after_refusal, write_transaction
 from connector.errors import AccountSuspended, AllyError, Conflict, DuplicateUser, InvalidInvitation, InvalidValue, \
     MissingUserName, NotFound, UnknownField
 from connector.limits import check_text
@@ -143,10 +143,13 @@ def creation_conflicts(org, identities: list[tuple[str, str | None]]) -> dict[in
     emails = {email.lower() for _, email in identities if email}
     taken: dict[tuple[str, str], User] = {}
     for batch in batches(sorted(names | emails), CHECK_BATCH):
-        query = User.select(User.id, User.status, User.user_name_key, User.email_key, User.created_at).where(
-            by_key(org.id) & (User.user_name_key.in_(batch) | User.email_key.in_(batch)))
+        def build(batch=batch):
+            return User.select(User.id, User.status, User.user_name_key, User.email_key, User.created_at).where(
+                by_key(org.id) & (User.user_name_key.in_(batch) | User.email_key.in_(batch)))
+
+        found = cached_select(("creation_conflicts", len(batch)), build, [org.id, *batch, *batch])
         # Sorted here, not by ORDER BY, which would steer PostgreSQL to the ordering index.
-        for other in sorted(query, key=lambda user: (user.created_at, user.id)):
+        for other in sorted(found, key=lambda user: (user.created_at, user.id)):
             taken.setdefault(("name", other.user_name_key), other)
             if other.email_key:
                 taken.setdefault(("email", other.email_key), other)
@@ -359,7 +362,7 @@ def _insert(org, users: list[User]) -> None:
     columns = [name for name in User._meta.fields if any(user.__data__.get(name) is not None for user in users)]
     rows = [{name: user.__data__.get(name) for name in columns} for user in users]
     try:
-        with database.atomic():
+        with reads_after_refusal():
             insert_rows(User, rows)
     except IntegrityError:
         conflicts = creation_conflicts(org, [(user.user_name, user.email) for user in users])
@@ -374,7 +377,7 @@ def _save(user) -> None:
     """Write a changed user (user_changes.save); a unique index that fires because of a
     concurrent writer becomes the same DuplicateUser the check before would have raised."""
     try:
-        with database.atomic():
+        with reads_after_refusal():
             save(user)
     except IntegrityError:
         _ensure_unique(user)

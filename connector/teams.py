@@ -17,7 +17,7 @@ from peewee import IntegrityError
 from connector import audit, hierarchy, membership_effects, memberships
 from connector.admins import admin_group_keys
 from connector.clock import utcnow
-from connector.db import database, is_postgres, locked_for_share, write_transaction
+from connector.db import is_postgres, locked_for_share, reads_after_refusal, write_transaction
 from connector.errors import DuplicateTeam, InvalidTeamName, NotFound, ParentTeamNotFound, StaleVersion, TeamCycle, \
     UnknownField
 from connector.limits import check_text
@@ -215,7 +215,7 @@ def _write(team, org, change: TeamChange, new_parent, expected_version) -> None:
 def _renaming_bump(team, org, expected_version, columns) -> None:
     """_bump with a new name: a concurrent writer that took the name first gives DuplicateTeam."""
     try:
-        with database.atomic():
+        with reads_after_refusal():
             _bump(team, expected_version, **columns)
     except IntegrityError:
         _ensure_free(org, columns["name"], exclude=team)
@@ -292,7 +292,7 @@ def _record(action: str, team, changes: dict) -> None:
 def _insert(team, org) -> None:
     """Insert; a concurrent writer that took the name first gives the same DuplicateTeam."""
     try:
-        with database.atomic():
+        with reads_after_refusal():
             team.save(force_insert=True)
     except IntegrityError:
         _ensure_free(org, team.name)
