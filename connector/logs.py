@@ -51,8 +51,6 @@ class JsonFormatter(logging.Formatter):
 
     def format(self, record: logging.LogRecord) -> str:
         entry = {
-            "time": isoformat(datetime.fromtimestamp(record.created, timezone.utc)),
-            "level": record.levelname,
             "logger": record.name,
             "message": record.getMessage(),
         }
@@ -62,7 +60,10 @@ class JsonFormatter(logging.Formatter):
         entry.update(getattr(record, "fields", None) or {})
         if record.exc_info:
             entry["exception"] = self.formatException(record.exc_info)
-        return json.dumps({key: _clean(value) for key, value in entry.items()}, default=str)
+        # The time and level are ours; only the rest can carry what a caller or a client wrote.
+        return json.dumps({"time": isoformat(datetime.fromtimestamp(record.created, timezone.utc)),
+                           "level": record.levelname, **{key: _clean(value) for key, value in entry.items()}},
+                          default=str)
 
 
 class _StderrHandler(logging.StreamHandler):
