@@ -127,23 +127,29 @@ def locked_for_share(query):
 MAX_STATEMENTS = 500  # SQL texts kept per process (insert_rows, cached_select, cached_execute); shapes beyond run uncached
 _statements: dict = {}
 
-def insert_rows(model, rows: list[dict]) -> None:
+def insert_rows(model, rows: list[dict], *, skip_conflicting: bool = False) -> int:
     """INSERT rows of `model` (dicts keyed by field name, all with the same keys; fields left
     out get their defaults), many rows per statement. Each value goes through its field's
     db_value, as in peewee's insert_many; but peewee builds a query node for every value, which
     costs more than running the statement when thousands of rows go in (a bulk import), so the
-    statement text is built here, once per process for each shape."""
+    statement text is built here, once per process for each shape. skip_conflicting: rows a
+    unique index refuses are left out (ON CONFLICT DO NOTHING) instead of failing the statement,
+    which on PostgreSQL would fail the whole transaction. Returns how many rows went in."""
     if not rows:
-        return
+        return 0
     names = tuple(rows[0])
     defaults = {name: value for name, value in
                 ((field.name, default) for field, default in model._meta.defaults.items()) if name not in names}
     fields = [model._meta.fields[name] for name in [*names, *defaults]]
+    inserted = 0
     for batch in batches(rows, max(1, MAX_PARAMETERS // len(fields))):
         values = [[row[name] for name in names] + [value() if callable(value) else value for value in defaults.values()]
                   for row in batch]
         parameters = [field.db_value(value) for row in values for field, value in zip(fields, row)]
-        database.execute_sql(_insert_sql(model, names, tuple(defaults), len(batch)), parameters)
+        sql = _insert_sql(model, names, tuple(defaults), len(batch))
+        inserted += database.execute_sql(sql + " ON CONFLICT DO NOTHING" if skip_conflicting else sql,
+                                         parameters).rowcount
+    return inserted
 
 
 def _insert_sql(model, names: tuple, defaults: tuple, count: int) -> str:

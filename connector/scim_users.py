@@ -94,7 +94,7 @@ class UserBackend:
                                          skip_invitation=integrations.skips_invitations())
             with user_changes.changing(user, by_idp=True):
                 _store_links(user, from_scim({}), state)
-            return self._records([user], projection)[0]
+            return self._records([user], projection, created=True)[0]
 
     def get(self, resource_id, *, projection):
         with translated():
@@ -138,12 +138,13 @@ class UserBackend:
                 _store(user, from_scim(current), from_scim(new_attributes(current)))
             return self._records([user], projection)[0]
 
-    def _records(self, users: list, projection) -> list[ResourceRecord]:
-        """The page as records, in a fixed number of queries (none per user)."""
+    def _records(self, users: list, projection, *, created: bool = False) -> list[ResourceRecord]:
+        """The page as records, in a fixed number of queries (none per user). Users created in
+        this transaction are in no team yet: their groups are not read."""
         ids = [user.id for user in users]
         kinds = [kind for kind in VALUE_KINDS if projection.wants(kind)]
         values = user_values.rows_for(ids, kinds) if ids else {}
-        groups = teams.teams_of_users(ids) if ids and projection.wants("groups") else {}
+        groups = teams.teams_of_users(ids) if ids and projection.wants("groups") and not created else {}
         manager_ids = {user.manager_id for user in users if user.manager_id}
         names = _display_names(manager_ids) if projection.wants(MANAGER_PATH) else {}
         return [ResourceRecord(user.id, str(user.version), user.created_at, user.updated_at,
