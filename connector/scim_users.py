@@ -134,16 +134,20 @@ class UserBackend:
         with translated(), write_transaction():
             user = directory.get_user(_org(), resource_id, lock=True)
             with user_changes.changing(user, expected_version=expected_version, by_idp=True):
-                current = to_scim(user, user_values.rows_of(user), base_url=self.base_url)
-                _store(user, from_scim(current), from_scim(new_attributes(current)))
-            return self._records([user], projection)[0]
+                stored = user_values.rows_of(user)
+                current = to_scim(user, stored, base_url=self.base_url)
+                values_changed = _store(user, from_scim(current), from_scim(new_attributes(current)))
+            return self._records([user], projection, values=None if values_changed else {user.id: stored})[0]
 
-    def _records(self, users: list, projection, *, created: bool = False) -> list[ResourceRecord]:
+    def _records(self, users: list, projection, *, created: bool = False, values: dict | None = None
+                 ) -> list[ResourceRecord]:
         """The page as records, in a fixed number of queries (none per user). Users created in
-        this transaction are in no team yet: their groups are not read."""
+        this transaction are in no team yet: their groups are not read; `values` ({id: rows by
+        kind}) are the users' values when the caller has just read them."""
         ids = [user.id for user in users]
-        kinds = [kind for kind in VALUE_KINDS if projection.wants(kind)]
-        values = user_values.rows_for(ids, kinds) if ids else {}
+        if values is None:
+            kinds = [kind for kind in VALUE_KINDS if projection.wants(kind)]
+            values = user_values.rows_for(ids, kinds) if ids else {}
         groups = teams.teams_of_users(ids) if ids and projection.wants("groups") and not created else {}
         manager_ids = {user.manager_id for user in users if user.manager_id}
         names = _display_names(manager_ids) if projection.wants(MANAGER_PATH) else {}
@@ -153,8 +157,9 @@ class UserBackend:
                 for user in users]
 
 
-def _store(user, before: UserState, after: UserState) -> None:
-    """Ask the directory for what differs between two states of the user."""
+def _store(user, before: UserState, after: UserState) -> bool:
+    """Ask the directory for what differs between two states of the user; whether any of its
+    multi-valued attributes (emails, phone numbers, ...) changed."""
     fields = {name: value for name, value in after.fields.items() if before.fields.get(name) != value}
     values = {kind: rows for kind, rows in after.values.items() if before.values.get(kind, []) != rows}
     activity = after.active is not None and after.active != before.active
@@ -169,6 +174,7 @@ def _store(user, before: UserState, after: UserState) -> None:
         skip = integrations.skips_invitations() if after.active else None
         directory.set_active(user, after.active, skip_invitation=skip)
     _store_links(user, before, after)
+    return bool(values)
 
 
 def _store_links(user, before: UserState, after: UserState) -> None:
