@@ -12,11 +12,13 @@ from __future__ import annotations
 
 import functools
 import time
+from datetime import date
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from urllib.parse import urlparse
 
-from peewee import DatabaseProxy, Entity, OperationalError, PostgresqlDatabase, SqliteDatabase
+from peewee import DatabaseProxy, Entity, Expression, Field, FieldAlias, OperationalError, PostgresqlDatabase, \
+    SqliteDatabase
 from playhouse import db_url
 
 from connector.sqlite_writers import WriterQueue
@@ -173,26 +175,72 @@ def batches(items, size: int) -> list[list]:
     return [items[start:start + size] for start in range(0, len(items), size)]
 
 
-def cached_select(shape, build, params: list) -> list:
+def cached_select(shape, build, params: list, *, strict: bool = True) -> list:
     """The rows of `build()`, a SELECT whose text depends only on `shape` (a hashable naming
     everything but the parameters), run with `params`. peewee builds the SQL text once per
     process and kind of database; later calls only execute it, because for the small queries
     of every request building the text costs several times what running it does. build() must
     make a query whose parameters are exactly `params`, in order (checked when it is built).
-    Rows come back as the query's own rows would (models, tuples), converted by its fields."""
+    Rows come back as the query's own rows would (models, tuples), converted by its fields.
+    strict=False, for parameters worked out by where_shape: a query whose parameters are not
+    `params` runs as built, this time and every later time for its shape."""
     key = (shape, type(database.obj))
     entry = _statements.get(key)
+    if entry is _AS_BUILT:
+        return list(build())
     if entry is None:
         query = build()
         sql, built = query.sql()
         if built != list(params):
-            raise ValueError(f"cached_select {shape!r}: the query's parameters {built!r} are not {params!r}")
+            if strict:
+                raise ValueError(f"cached_select {shape!r}: the query's parameters {built!r} are not {params!r}")
+            _statements[key] = _AS_BUILT
+            return list(query)
         entry = _Statement(query, sql)
         if len(_statements) < MAX_STATEMENTS:
             _statements[key] = entry
     rows = entry.query._get_cursor_wrapper(database.execute_sql(entry.sql, params))
     entry.resolve_columns(rows)
     return list(rows)
+
+
+_AS_BUILT = object()  # a shape whose parameters cached_select could not predict
+
+
+def where_shape(expression) -> tuple[tuple, list] | None:
+    """(shape, parameters) of a WHERE expression made only of columns compared with plain
+    values (=, <, IN, IS NULL, ...) joined by AND/OR, such as a compiled SCIM filter: two
+    expressions with one shape have one SQL text, and the parameters are the values in the
+    order peewee writes them. None for anything else (functions, subqueries, CASE, ...)."""
+    params: list = []
+    try:
+        return _shape(expression, params, None), params
+    except _Unshaped:
+        return None
+
+
+class _Unshaped(Exception):
+    pass
+
+
+_PLAIN = (str, int, float, date)  # bool is an int, datetime a date
+
+
+def _shape(node, params: list, converter):
+    if type(node) is Expression:
+        to_db = node.lhs.db_value if isinstance(node.lhs, Field) else None
+        return ("expression", node.op, node.flat, _shape(node.lhs, params, None), _shape(node.rhs, params, to_db))
+    if isinstance(node, Field) and not isinstance(node, FieldAlias):
+        return ("column", node.model, node.name)
+    if node is None:
+        return ("null",)
+    if isinstance(node, _PLAIN):
+        params.append(converter(node) if converter else node)
+        return ("value",)
+    if isinstance(node, (list, tuple)) and all(isinstance(item, _PLAIN) for item in node):
+        params.extend(converter(item) if converter else item for item in node)
+        return ("values", len(node))
+    raise _Unshaped
 
 
 def cached_execute(shape, build, params: list):

@@ -23,7 +23,7 @@ from scim.resources import Extension, ResourceType, ScimConfig
 from scim.schemas import Attribute, Schema
 
 from connector import admins, deletion, directory, integrations, managers, teams, user_changes, user_values
-from connector.db import retry_on_conflict, write_transaction
+from connector.db import cached_select, retry_on_conflict, where_shape, write_transaction
 from connector.models import USER_STATUSES, VALUE_KINDS, Membership, Team, User, UserValue
 from connector.scim_errors import translated
 from connector.user_mapping import (ALLY_USER_URN, CORE_FIELDS, ENTERPRISE_FIELDS, NAME_FIELDS, VALUE_FIELDS,
@@ -103,9 +103,7 @@ class UserBackend:
     def list(self, query):
         """RFC 7644 §3.4.2: the filter runs in the database, inside the organisation."""
         if _compares_a_key(query.where):
-            # At most one user: no ORDER BY, and the key's own index (directory.by_key).
-            total, page = replace(query, order_by=()).page(directory.users_by_key_query(_org()), key=User.id,
-                                                           rows_by_key=directory.users_by_ids)
+            total, page = _key_lookup(query)
         else:
             total, page = query.page(directory.users_query(_org()), key=User.id, rows_by_key=directory.users_by_ids)
         return ListResult(total, self._records(page, query.projection))
@@ -186,6 +184,20 @@ def _store_links(user, before: UserState, after: UserState) -> None:
         admins.grant_admin(user)
     elif before.admin_role and not after.admin_role:
         admins.revoke_admin(user)
+
+
+def _key_lookup(query) -> tuple[int, list]:
+    """(total, page) of a filter that compares a key: at most one user, so no ORDER BY, and the
+    key's own index (directory.by_key). The usual lookup (`userName eq "..."`, the IdPs' check
+    before every create) runs a statement prepared once per filter shape."""
+    org, shaped = _org(), where_shape(query.where)
+    if shaped is None or query.offset or not query.limit:
+        return replace(query, order_by=()).page(directory.users_by_key_query(org), key=User.id,
+                                                rows_by_key=directory.users_by_ids)
+    shape, values = shaped
+    ids = cached_select(("user_key_lookup", shape), lambda: directory.users_by_key_query(org).where(
+        query.where).select(User.id).limit(query.limit).tuples(), [org.id, *values, query.limit], strict=False)
+    return len(ids), directory.users_by_ids([user_id for (user_id,) in ids])
 
 
 def _compares_a_key(where) -> bool:

@@ -1,6 +1,8 @@
 """db.cached_select: the SQL text and the column mapping are worked out on the first run of a
 shape; later runs with other parameters give exactly what the query itself gives, as model
 objects or tuples, with values converted by their fields, and an empty result too."""
+from datetime import datetime
+
 import pytest
 
 from connector.db import cached_select
@@ -57,3 +59,38 @@ def test_cached_execute_refuses_parameters_that_do_not_match(db, users):
     with pytest.raises(ValueError, match="parameters"):
         cached_execute(("test_cached_execute", "mismatch"),
                        lambda: User.update(title="x").where(User.id == users[0].id), [users[0].id, "x"])
+
+
+WHERES = [
+    lambda v: User.user_name_key == v,
+    lambda v: User.user_name_key.is_null(False) & (User.user_name_key == v),
+    lambda v: (User.email_key == v) | (User.external_id != v) & (User.user_name_key.in_([v, v + "x"])),
+    lambda v: (User.created_at > datetime(2026, 1, 1)) & (User.display_name == v),
+]
+
+
+@pytest.mark.parametrize("where", WHERES)
+def test_where_shape_gives_the_parameters_peewee_writes_and_one_shape_per_text(db, where):
+    from connector.db import where_shape
+
+    first, second = where_shape(where("a@acme.example")), where_shape(where("b@acme.example"))
+    assert first[0] == second[0]
+    for value, (_, params) in (("a@acme.example", first), ("b@acme.example", second)):
+        assert params == User.select(User.id).where(where(value)).sql()[1]
+    assert where_shape(User.user_name_key == "a") != where_shape(User.email_key == "a")
+
+
+def test_where_shape_leaves_out_what_it_cannot_read(db):
+    from peewee import fn
+
+    from connector.db import where_shape
+
+    assert where_shape(fn.LOWER(User.user_name) == "a") is None
+    assert where_shape(User.id.in_(User.select(User.id))) is None
+
+
+def test_unpredicted_parameters_run_the_query_as_built_when_not_strict(db, users):
+    shape = ("test_cached_select", "not strict")
+    for _ in range(2):
+        found = cached_select(shape, lambda: by_id(users[0].id), ["wrong"], strict=False)
+        assert [user.id for user in found] == [users[0].id]
