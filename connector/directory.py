@@ -8,6 +8,8 @@ managers in connector.managers, teams in connector.teams.
 """
 from __future__ import annotations
 
+from typing import Callable
+
 from peewee import SQL, Case, IntegrityError, fn
 
 from connector import audit, autojoin, invitations, user_values
@@ -27,6 +29,7 @@ PROFILE_FIELDS = ("external_id", "formatted_name", "given_name", "family_name", 
 CHANGEABLE = frozenset(PROFILE_FIELDS + ("user_name", "managed_by_idp"))
 AUDITED = PROFILE_FIELDS + ("user_name", "email", "managed_by_idp")
 CHECK_BATCH = 500  # keys per IN (...) list
+SkipInvitation = bool | Callable[[], bool] | None  # see invitations.should_skip
 
 
 def users_query(org):
@@ -98,7 +101,7 @@ def find_user(org, identifier: str, *, include_pending: bool = False) -> User:
 
 
 def create_user(org, attrs: dict, *, values: dict | None = None, managed_by_idp: bool = False,
-                skip_invitation: bool | None = None, active: bool = True) -> User:
+                skip_invitation: SkipInvitation = None, active: bool = True) -> User:
     """Invite or auto-join a user. A work-domain email joins as `active`; another is invited
     (with an email unless skipped) or refused by the outside-domains policy. active=False
     creates the user suspended, with no invitation. managed_by_idp=True: an identity provider
@@ -112,7 +115,7 @@ def create_user(org, attrs: dict, *, values: dict | None = None, managed_by_idp:
 
 
 def create_users(org, people: list[tuple[dict, dict | None]], *, managed_by_idp: bool = False,
-                 skip_invitation: bool | None = None, invite: bool = True) -> list[User]:
+                 skip_invitation: SkipInvitation = None, invite: bool = True) -> list[User]:
     """create_user for many users at once, given as (attrs, values) pairs: the same rules, with
     a fixed number of statements per few hundred users instead of several per user (a bulk
     invite). The first refusal refuses them all. invite=False sends no invitations."""
@@ -129,8 +132,9 @@ def create_users(org, people: list[tuple[dict, dict | None]], *, managed_by_idp:
         audit.record_many("user.created", organisation=org, target_type="user", targets=[
             (user.id, user.user_name, {name: [None, value] for name, value in _audited(user, status=user.status).items()
                                        if value is not None}) for user, _ in users])
-        if invite and not invitations.should_skip(org, skip_invitation):
-            invitations.issue_many([user for user, _ in users if user.status == "invited"], org)
+        invited = [user for user, _ in users if user.status == "invited"]
+        if invite and invited and not invitations.should_skip(org, skip_invitation):
+            invitations.issue_many(invited, org)
     return [user for user, _ in users]
 
 
@@ -216,7 +220,7 @@ def suspend(user) -> User:
     return user
 
 
-def reactivate(user, *, skip_invitation: bool | None = None) -> User:
+def reactivate(user, *, skip_invitation: SkipInvitation = None) -> User:
     """Ally's "Make Active": back to `active` if the user had joined, else to `invited` (with
     a fresh invitation, since the old link was revoked at suspension)."""
     require_present(user)
@@ -232,7 +236,7 @@ def reactivate(user, *, skip_invitation: bool | None = None) -> User:
     return user
 
 
-def set_active(user, active: bool, *, skip_invitation: bool | None = None) -> User:
+def set_active(user, active: bool, *, skip_invitation: SkipInvitation = None) -> User:
     """SCIM's `active` attribute: false suspends, true reactivates."""
     return reactivate(user, skip_invitation=skip_invitation) if active else suspend(user)
 

@@ -5,6 +5,8 @@ random bits, so a fast hash is enough). Issuing a new link revokes the user's ol
 """
 from __future__ import annotations
 
+from typing import Callable
+
 import hashlib
 import secrets
 from datetime import timedelta
@@ -25,10 +27,14 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
-def should_skip(org, skip_invitation: bool | None) -> bool:
+def should_skip(org, skip_invitation: bool | Callable[[], bool] | None) -> bool:
     """No email when the organisation skips invitations or the caller asks to skip
-    ("Skip Invitation Email"); None and False follow the organisation."""
-    return bool(org.skip_invitations or skip_invitation)
+    ("Skip Invitation Email"); None and False follow the organisation. The caller's answer may
+    be a function, asked only when the organisation's setting does not decide (a database read
+    a request need not make)."""
+    if org.skip_invitations:
+        return True
+    return bool(skip_invitation() if callable(skip_invitation) else skip_invitation)
 
 
 def issue(user, org) -> Invitation | None:

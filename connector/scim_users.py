@@ -91,7 +91,7 @@ class UserBackend:
         with translated(), write_transaction():
             user = directory.create_user(_org(), state.fields, values=state.values, managed_by_idp=True,
                                          active=state.active is not False,
-                                         skip_invitation=integrations.skips_invitations())
+                                         skip_invitation=integrations.skips_invitations)
             with user_changes.changing(user, by_idp=True):
                 _store_links(user, from_scim({}), state)
             return self._records([user], projection, created=True)[0]
@@ -168,9 +168,7 @@ def _store(user, before: UserState, after: UserState) -> bool:
     if fields or values:
         directory.update_user(user, fields, values=values)
     if activity:
-        # Only a reactivation may send an invitation: no need to look up the connection's flag to suspend.
-        skip = integrations.skips_invitations() if after.active else None
-        directory.set_active(user, after.active, skip_invitation=skip)
+        directory.set_active(user, after.active, skip_invitation=integrations.skips_invitations)
     _store_links(user, before, after)
     return bool(values)
 
