@@ -22,7 +22,7 @@ from scim.filter_map import Child, Column
 from scim.resources import Extension, ResourceType, ScimConfig
 from scim.schemas import Attribute, Schema
 
-from connector import admins, deletion, directory, integrations, managers, teams, user_changes, user_values
+from connector import admins, deletion, directory, index_order, integrations, managers, teams, user_changes, user_values
 from connector.db import cached_select, retry_on_conflict, where_shape, write_transaction
 from connector.models import USER_STATUSES, VALUE_KINDS, Membership, Team, User, UserValue
 from connector.scim_errors import translated
@@ -105,7 +105,9 @@ class UserBackend:
         if _compares_a_key(query.where):
             total, page = _key_lookup(query)
         else:
-            total, page = query.page(directory.users_query(_org()), key=User.id, rows_by_key=directory.users_by_ids)
+            # Unfiltered, the page and its count read the organisation's indexes (index_order).
+            with index_order.walking_indexes(query.where is None):
+                total, page = query.page(directory.users_query(_org()), key=User.id, rows_by_key=directory.users_by_ids)
         return ListResult(total, self._records(page, query.projection))
 
     def replace(self, resource_id, replacement, *, expected_version, projection):

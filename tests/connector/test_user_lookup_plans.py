@@ -1,7 +1,11 @@
 """An IdP's lookup of a user by userName and the uniqueness check of a create read the unique
 userName index, whatever the planner's statistics say (migration 0007): here a new
 organisation's users arrive with no statistics at all, or after the last ANALYZE (as in an
-initial sync), and every statement the requests send is explained."""
+initial sync), and every statement the requests send is explained.
+
+A page of users (Okta's paging) walks the listing indexes (migration 0008) in order, even when
+PostgreSQL's statistics say that much of the table was changed since the last VACUUM
+(connector.index_order)."""
 import logging
 from contextlib import contextmanager
 from urllib.parse import quote
@@ -9,6 +13,7 @@ from urllib.parse import quote
 import pytest
 
 from benchmarks.seeding import insert_users
+from connector import index_order
 from connector.db import database, is_postgres
 from connector.organisations import create_organisation
 from oauth.tokens import create_token
@@ -82,3 +87,36 @@ def test_a_create_checks_uniqueness_through_the_key_indexes(newcomer):
         newcomer.create_user("new.person@newcomer.example")
     plans = user_name_reads(sent)
     assert plans and all(KEY_INDEX in text and "user_email_key_organisation_id" in text for text in plans), plans
+
+
+@pytest.fixture
+def crowded(db, client):
+    """The SCIM API of an organisation that is most of the "user" table, its pages all visible
+    (VACUUM), after another organisation's users arrived (ANALYZE only, as before autovacuum
+    gets to a bulk import): PostgreSQL's statistics then count a third of the pages as not
+    all-visible, and without connector.index_order it scans and sorts the table for a page."""
+    org = create_organisation("Crowded", slug="crowded", domains=["crowded.example"])
+    insert_users(database.obj, org, "u", USERS)
+    database.obj.execute_sql("VACUUM ANALYZE" if is_postgres() else "ANALYZE")
+    insert_users(database.obj, create_organisation("Other", slug="other", domains=["other.example"]), "o", USERS // 2)
+    database.obj.execute_sql("ANALYZE")
+    _, token = create_token(str(org.id), name="Okta")
+    return Api(client, headers={"Authorization": f"Bearer {token}"})
+
+
+@pytest.mark.parametrize("start", [1, USERS // 2 + 1, USERS - 99])
+def test_a_page_of_users_walks_the_listing_indexes(crowded, start):
+    with statements() as sent:
+        response = crowded.get(f"/Users?startIndex={start}&count=100")
+    assert response.status_code == 200
+    assert response.get_json()["totalResults"] == USERS and len(response.get_json()["Resources"]) == 100
+    reads = [(sql, params) for sql, params in sent if sql.startswith("SELECT") and 'FROM "user"' in sql
+             and ("ORDER BY" in sql or "COUNT(" in sql)]
+    assert len(reads) == 2  # the page, then totalResults (a full page)
+    assert any("set_config('enable_seqscan'" in sql for sql, _ in sent) == is_postgres()
+    if not is_postgres():
+        return  # SQLite reads user_listing by itself (test_migrations)
+    with index_order.walking_indexes():
+        page, count = [plan(sql, params) for sql, params in reads]
+    assert "Index Only Scan using user_listing" in page and "Index Only Scan using user_counted" in count, (page, count)
+    assert not any("Seq Scan" in text or "Bitmap" in text for text in (page, count)), (page, count)
