@@ -3,17 +3,17 @@
 SQLite (the embedded default) runs in WAL mode with foreign keys on and a busy timeout; write
 transactions take the write lock up front (BEGIN IMMEDIATE) so two writers queue instead of
 failing half-way, and queue for it in connector.sqlite_writers rather than in SQLite's busy
-handler, which sleeps in steps far longer than a write. PostgreSQL gets a connection pool, optionally with a statement_timeout on
-every connection; rows a write checks and then points a foreign key at are locked FOR SHARE
-(locked_for_share); serialization failures and deadlocks are retried a few times before they
-surface (retry_on_conflict).
+handler, which sleeps in steps far longer than a write. PostgreSQL gets a connection pool,
+optionally with a statement_timeout on every connection; rows a write checks and then points
+a foreign key at are locked FOR SHARE (locked_for_share); serialization failures and deadlocks
+are retried a few times before they surface (retry_on_conflict).
 """
 from __future__ import annotations
 
 import functools
 import time
-from datetime import date
 from contextlib import contextmanager, nullcontext
+from datetime import date
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -126,8 +126,11 @@ def locked_for_share(query):
     return query.for_update("FOR SHARE") if is_postgres() else query
 
 
-MAX_STATEMENTS = 500  # SQL texts kept per process (insert_rows, cached_select, cached_execute); shapes beyond run uncached
+# SQL texts kept per process (insert_rows, cached_select, cached_execute); shapes beyond run
+# uncached. The first ones of a process are kept: the fixed shapes of every request.
+MAX_STATEMENTS = 500
 _statements: dict = {}
+
 
 def insert_rows(model, rows: list[dict], *, skip_conflicting: bool = False) -> int:
     """INSERT rows of `model` (dicts keyed by field name, all with the same keys; fields left
@@ -194,7 +197,8 @@ def cached_select(shape, build, params: list, *, strict: bool = True) -> list:
         if built != list(params):
             if strict:
                 raise ValueError(f"cached_select {shape!r}: the query's parameters {built!r} are not {params!r}")
-            _statements[key] = _AS_BUILT
+            if len(_statements) < MAX_STATEMENTS:
+                _statements[key] = _AS_BUILT
             return list(query)
         entry = _Statement(query, sql)
         if len(_statements) < MAX_STATEMENTS:
@@ -235,12 +239,20 @@ def _shape(node, params: list, converter):
     if node is None:
         return ("null",)
     if isinstance(node, _PLAIN):
-        params.append(converter(node) if converter else node)
+        params.append(_converted(node, converter))
         return ("value",)
     if isinstance(node, (list, tuple)) and all(isinstance(item, _PLAIN) for item in node):
-        params.extend(converter(item) if converter else item for item in node)
+        params.extend(_converted(item, converter) for item in node)
         return ("values", len(node))
     raise _Unshaped
+
+
+def _converted(value, converter):
+    """The value as peewee would pass it; one its column cannot take is left to peewee."""
+    try:
+        return converter(value) if converter else value
+    except (TypeError, ValueError):
+        raise _Unshaped from None
 
 
 def cached_execute(shape, build, params: list):
