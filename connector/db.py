@@ -17,8 +17,8 @@ from datetime import date
 from pathlib import Path
 from urllib.parse import urlparse
 
-from peewee import DatabaseProxy, Entity, Expression, Field, FieldAlias, OperationalError, PostgresqlDatabase, \
-    SqliteDatabase
+from peewee import DatabaseProxy, Entity, Expression, Field, FieldAlias, ModelObjectCursorWrapper, OperationalError, \
+    PostgresqlDatabase, SqliteDatabase
 from playhouse import db_url
 
 from connector.sqlite_writers import WriterQueue
@@ -203,7 +203,10 @@ def cached_select(shape, build, params: list, *, strict: bool = True) -> list:
         entry = _Statement(query, sql)
         if len(_statements) < MAX_STATEMENTS:
             _statements[key] = entry
-    rows = entry.query._get_cursor_wrapper(database.execute_sql(entry.sql, params))
+    cursor = database.execute_sql(entry.sql, params)
+    if entry.hydrate is not None:
+        return entry.models(cursor)
+    rows = entry.query._get_cursor_wrapper(cursor)
     entry.resolve_columns(rows)
     return list(rows)
 
@@ -278,6 +281,21 @@ class _Statement:
     def __init__(self, query, sql: str):
         self.query, self.sql = query, sql
         self.resolved: dict | None = None
+        self.hydrate: tuple | None = None  # (model, [(field name, converter)]) once known
+
+    def models(self, cursor) -> list:
+        """The rows as model objects, as peewee makes them (converted values keyed by field
+        name, nothing dirty) without going through a descriptor for every column: for a page of
+        users, 45 setattr calls a row were a third of turning rows into objects."""
+        model, columns = self.hydrate
+        found = []
+        for row in cursor.fetchall():
+            obj = model.__new__(model)
+            obj.__data__ = {name: value if convert is None else convert(value)
+                            for (name, convert), value in zip(columns, row)}
+            obj._dirty, obj.__rel__ = set(), {}
+            found.append(obj)
+        return found
 
     def resolve_columns(self, rows) -> None:
         if self.resolved is None:
@@ -285,9 +303,20 @@ class _Statement:
             rows.initialize()
             self.resolved = {name: value for name, value in vars(rows).items()
                              if name not in before or before[name] is not value}
+            self.hydrate = _plain_model_columns(rows)
         else:
             vars(rows).update(self.resolved)
         rows.initialized = True
+
+
+def _plain_model_columns(rows) -> tuple | None:
+    """(model, [(field name, converter)]) when every column of a model-object result is a field
+    of the model itself (what _Statement.models can build); None otherwise."""
+    if type(rows) is not ModelObjectCursorWrapper or not rows.is_model or rows.constructor is not rows.model:
+        return None
+    if not all(isinstance(field, Field) and field.model is rows.model for field in rows.fields):
+        return None
+    return rows.model, [(field.name, convert) for field, convert in zip(rows.fields, rows.converters)]
 
 
 def _quoted(name: str) -> str:
