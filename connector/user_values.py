@@ -13,8 +13,9 @@ from connector.limits import check_text
 from connector.models import VALUE_KINDS, User, UserValue
 
 BATCH = 500  # user ids per IN (...) list
-ROW_FIELDS = frozenset({"value", "display", "type", "primary", "formatted", "street_address", "locality",
-                        "region", "postal_code", "country"})
+_ROW_ORDER = ("value", "display", "type", "primary", "formatted", "street_address", "locality", "region",
+              "postal_code", "country")  # as a stored value's sub-attributes are read back
+ROW_FIELDS = frozenset(_ROW_ORDER)
 
 
 def check(values: dict[str, list[dict]] | None) -> dict[str, list[dict]]:
@@ -70,12 +71,13 @@ def rows_for(user_ids, kinds=VALUE_KINDS) -> dict[str, dict[str, list[dict]]]:
         return grouped
     for batch in batches(list(user_ids), BATCH):
         def build(batch=batch):
-            return (UserValue.select().where(UserValue.user.in_(batch) & UserValue.kind.in_(list(kinds)))
-                    .order_by(UserValue.user, UserValue.kind, UserValue.position))
+            return (UserValue.select(UserValue.user, UserValue.kind, *(getattr(UserValue, name) for name in _ROW_ORDER))
+                    .where(UserValue.user.in_(batch) & UserValue.kind.in_(list(kinds)))
+                    .order_by(UserValue.user, UserValue.kind, UserValue.position).tuples())
 
-        for row in cached_select(("user_values", len(batch), tuple(kinds)), build, [*batch, *kinds]):
-            fields = {name: getattr(row, name) for name in ROW_FIELDS if getattr(row, name) not in (None, False)}
-            grouped.setdefault(row.user_id, {}).setdefault(row.kind, []).append(fields)
+        for user_id, kind, *cells in cached_select(("user_values", len(batch), tuple(kinds)), build, [*batch, *kinds]):
+            fields = {name: cell for name, cell in zip(_ROW_ORDER, cells) if cell not in (None, False)}
+            grouped.setdefault(user_id, {}).setdefault(kind, []).append(fields)
     return grouped
 
 
