@@ -13,12 +13,12 @@ from __future__ import annotations
 import functools
 import time
 from contextlib import contextmanager, nullcontext
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from urllib.parse import urlparse
 
-from peewee import DatabaseProxy, Entity, Expression, Field, FieldAlias, ModelObjectCursorWrapper, OperationalError, \
-    PostgresqlDatabase, SqliteDatabase
+from peewee import CharField, DatabaseProxy, DateTimeField, Entity, Expression, Field, FieldAlias, ForeignKeyField, \
+    ModelObjectCursorWrapper, ModelTupleCursorWrapper, OperationalError, PostgresqlDatabase, SqliteDatabase, TextField
 from playhouse import db_url
 
 from connector.sqlite_writers import WriterQueue
@@ -204,8 +204,8 @@ def cached_select(shape, build, params: list, *, strict: bool = True) -> list:
         if len(_statements) < MAX_STATEMENTS:
             _statements[key] = entry
     cursor = database.execute_sql(entry.sql, params)
-    if entry.hydrate is not None:
-        return entry.models(cursor)
+    if entry.reader is not None:
+        return entry.reader(cursor)
     rows = entry.query._get_cursor_wrapper(cursor)
     entry.resolve_columns(rows)
     return list(rows)
@@ -281,7 +281,9 @@ class _Statement:
     def __init__(self, query, sql: str):
         self.query, self.sql = query, sql
         self.resolved: dict | None = None
-        self.hydrate: tuple | None = None  # (model, [(field name, converter)]) once known
+        self.reader = None  # once known, when rows are model objects or tuples: cursor -> rows
+        self.hydrate: tuple | None = None  # (model, [(field name, converter)])
+        self.converters: list | None = None  # a converter (or None) per column of a tuple
 
     def models(self, cursor) -> list:
         """The rows as model objects, as peewee makes them (converted values keyed by field
@@ -297,6 +299,15 @@ class _Statement:
             found.append(obj)
         return found
 
+    def tuples(self, cursor) -> list:
+        """The rows as tuples, as peewee makes them, converting only the columns that need it
+        (most are text, which comes back as it is stored)."""
+        converters = self.converters
+        if not any(converters):
+            return [tuple(row) for row in cursor.fetchall()]
+        return [tuple(value if convert is None else convert(value) for convert, value in zip(converters, row))
+                for row in cursor.fetchall()]
+
     def resolve_columns(self, rows) -> None:
         if self.resolved is None:
             before = dict(vars(rows))
@@ -304,6 +315,12 @@ class _Statement:
             self.resolved = {name: value for name, value in vars(rows).items()
                              if name not in before or before[name] is not value}
             self.hydrate = _plain_model_columns(rows)
+            if self.hydrate is not None:
+                self.reader = self.models
+            elif type(rows) is ModelTupleCursorWrapper:
+                self.converters = [_converter(field, convert) if isinstance(field, Field) else convert
+                                   for field, convert in zip(rows.fields, rows.converters)]
+                self.reader = self.tuples
         else:
             vars(rows).update(self.resolved)
         rows.initialized = True
@@ -316,7 +333,40 @@ def _plain_model_columns(rows) -> tuple | None:
         return None
     if not all(isinstance(field, Field) and field.model is rows.model for field in rows.fields):
         return None
-    return rows.model, [(field.name, convert) for field, convert in zip(rows.fields, rows.converters)]
+    return rows.model, [(field.name, _converter(field, convert)) for field, convert in zip(rows.fields, rows.converters)]
+
+
+def _converter(field: Field, convert):
+    """What _Statement.models calls on a column's value: nothing for text (both drivers return
+    text columns as str), datetime.fromisoformat straight away for SQLite's datetime text
+    (peewee's conversion gets there after three calls), peewee's own converter otherwise."""
+    if _reads_as_text(field):
+        return None
+    kind = type(field)
+    if isinstance(field, DateTimeField) and kind.python_value is DateTimeField.python_value \
+            and kind.adapt is DateTimeField.adapt:
+        return functools.partial(_datetime, fallback=convert)
+    return convert
+
+
+def _datetime(value, fallback):
+    if isinstance(value, str):
+        try:
+            return datetime.fromisoformat(value)
+        except ValueError:
+            pass
+    return value if value is None or isinstance(value, datetime) else fallback(value)
+
+
+def _reads_as_text(field: Field) -> bool:
+    """Whether a column comes back from the driver as the str (or None) the field would make
+    of it anyway: a plain text field (both drivers return text columns as str), whose
+    conversion is a call per column for nothing."""
+    if isinstance(field, ForeignKeyField):
+        return _reads_as_text(field.rel_field)
+    kind = type(field)
+    return isinstance(field, (CharField, TextField)) and kind.python_value is CharField.python_value \
+        and kind.adapt is CharField.adapt
 
 
 def _quoted(name: str) -> str:

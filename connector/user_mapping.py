@@ -75,18 +75,20 @@ def to_scim(user, values: dict, *, base_url: str, manager_name: str | None = Non
     """The user as a canonical SCIM attribute dict (what scim.handlers renders). `values`:
     {kind: rows} as connector.user_values gives them; `groups`: [(team id, name)] or None to
     leave `groups` out."""
-    document = _present({attr: getattr(user, column) for attr, column in CORE_FIELDS.items()})
-    name = _present({attr: getattr(user, column) for attr, column in NAME_FIELDS.items()})
+    data = user.__data__  # the columns as read (a page renders a hundred users: no descriptor per column)
+    document = _present(data, _CORE_COLUMNS)
+    name = _present(data, _NAME_COLUMNS)
     if name:
         document["name"] = name
     document["active"] = user.status != "suspended"
     for kind in VALUE_KINDS:
         if values.get(kind):
             document[kind] = [_scim_row(row) for row in values[kind]]
-    enterprise = _present({attr: getattr(user, column) for attr, column in ENTERPRISE_FIELDS.items()})
+    enterprise = _present(data, _ENTERPRISE_COLUMNS)
     if user.manager_id:
-        enterprise["manager"] = _present({"value": user.manager_id, "$ref": f"{base_url}/Users/{user.manager_id}",
-                                          "displayName": manager_name})
+        enterprise["manager"] = {"value": user.manager_id, "$ref": f"{base_url}/Users/{user.manager_id}"}
+        if manager_name is not None:
+            enterprise["manager"]["displayName"] = manager_name
     if enterprise:
         document[ENTERPRISE_USER_URN] = enterprise
     if groups:
@@ -94,6 +96,12 @@ def to_scim(user, values: dict, *, base_url: str, manager_name: str | None = Non
                                "type": "direct"} for team_id, team_name in groups]
     document[ALLY_USER_URN] = {"status": user.status}
     return document
+
+
+_CORE_COLUMNS = tuple(CORE_FIELDS.items())
+_NAME_COLUMNS = tuple(NAME_FIELDS.items())
+_ENTERPRISE_COLUMNS = tuple(ENTERPRISE_FIELDS.items())
+_SCIM_NAMES = {column: attr for attr, column in VALUE_FIELDS.items()}
 
 
 def _text(value):
@@ -108,8 +116,10 @@ def _row(item) -> dict:
 
 
 def _scim_row(row: dict) -> dict:
-    return {attr: row[column] for attr, column in VALUE_FIELDS.items() if row.get(column) not in (None, False)}
+    """A stored value's row (UserValue column names, in VALUE_FIELDS order) in SCIM names."""
+    return {_SCIM_NAMES[column]: value for column, value in row.items() if value not in (None, False)}
 
 
-def _present(mapping: dict) -> dict:
-    return {key: value for key, value in mapping.items() if value is not None}
+def _present(data: dict, columns) -> dict:
+    """{SCIM name: value} of the (SCIM name, column) pairs whose column holds a value."""
+    return {attr: value for attr, column in columns if (value := data.get(column)) is not None}

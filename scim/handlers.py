@@ -16,6 +16,7 @@ with the resource, honouring `attributes`/`excludedAttributes`; the resource typ
 from __future__ import annotations
 
 import dataclasses
+import re
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from urllib.parse import quote
@@ -158,12 +159,12 @@ def _resource_response(ctx: Context, rt: ResourceType, record: ResourceRecord, s
 
 def render(ctx: Context, rt: ResourceType, record: ResourceRecord, shown: projection.Projection) -> dict:
     """The resource document: schemas, id, externalId, attributes, meta; then the projection."""
-    attributes = dict(record.attributes)
+    attributes = record.attributes
     extensions = [ext for ext in rt.extension_ids if attributes.get(ext)]
     document = {"schemas": [rt.schema.id, *extensions], "id": record.id}
     if "externalId" in attributes:
-        document["externalId"] = attributes.pop("externalId")
-    document.update(attributes)
+        document["externalId"] = attributes["externalId"]
+    document.update(attributes)  # externalId keeps its place, after id
     document["meta"] = {
         "resourceType": rt.name,
         "created": timestamp(record.created),
@@ -178,7 +179,11 @@ def render(ctx: Context, rt: ResourceType, record: ResourceRecord, shown: projec
 
 
 def location(ctx: Context, rt: ResourceType, resource_id: str) -> str:
-    return f"{ctx.config.base_url}{rt.endpoint}/{quote(resource_id, safe='')}"
+    path_segment = resource_id if _UNRESERVED.fullmatch(resource_id) else quote(resource_id, safe="")
+    return f"{ctx.config.base_url}{rt.endpoint}/{path_segment}"
+
+
+_UNRESERVED = re.compile(r"[A-Za-z0-9._~-]*")  # what quote() leaves as it is (RFC 3986 §2.3)
 
 
 def timestamp(moment: datetime) -> str:

@@ -17,16 +17,22 @@ from scim.resources import ResourceType
 from scim.schemas import Attribute
 
 
+PLANS_KEPT = 256  # projections whose plans a resource type keeps (requests may name any attributes)
+
+
 @dataclass(frozen=True)
 class Projection:
     resource_type: ResourceType
     attributes: tuple[paths.AttrPath, ...] = ()
     excluded: tuple[paths.AttrPath, ...] = ()
     default_excluded: tuple[str, ...] = ()
-    # What apply() found for each document key and attribute, worked out once per request: a
-    # page applies the same projection to every document (scim.handlers.render).
-    _keys: dict = field(default_factory=dict, compare=False, repr=False)
-    _decisions: dict = field(default_factory=dict, compare=False, repr=False)
+    # What to do with each document key, worked out once per resource type and projection: a
+    # page applies the same projection to every document (scim.handlers.render), and every
+    # request of a kind asks for the same projection.
+    _plans: dict = field(default=None, compare=False, repr=False)
+
+    def __post_init__(self):
+        object.__setattr__(self, "_plans", self._shared_plans())
 
     def wants(self, name: str) -> bool:
         """Will the response hold the top-level attribute `name` (or any part of it)?"""
@@ -34,65 +40,80 @@ class Projection:
         path = known.get(name)
         if path is None:
             path = known[name] = paths.parse(name, self.resource_type, allow_filter=False)
-        return self._decision(path.attribute, path.container) is not False
+        return self._decide(path.attribute, path.container) is not False
 
     def apply(self, document: dict) -> dict:
         """The document with only the attributes the request should see."""
-        out = {}
+        out, plans = {}, self._plans
         for key, value in document.items():
-            if key == "schemas":
-                out[key] = value
-                continue
-            target = self._keys.get(key)
-            if target is None:
-                target = self._keys[key] = self._target(key)
-            extension, attribute = target
-            if extension is not None:
-                kept = self._object(extension.attributes, value, extension.id)
-                if kept:
-                    out[key] = kept
-            elif attribute is not None:
-                self._put(out, attribute, value, None)
+            put = plans.get(key, _UNPLANNED)
+            if put is _UNPLANNED:
+                put = plans[key] = self._plan(key)
+            if put is not None:
+                put(out, value)
         return out
 
-    def _target(self, key: str) -> tuple:
-        """(extension schema, None) for an extension's URN, (None, attribute) for a core or
-        common attribute, (None, None) for a name the resource type does not define."""
+    def _shared_plans(self) -> dict:
+        """The plans of the projections equal to this one, kept on the resource type (a new
+        dict, not kept, once PLANS_KEPT projections are)."""
+        key = (_identities(self.attributes), _identities(self.excluded), self.default_excluded)
+        kept = self.resource_type.compiled.setdefault("projection_plans", {})
+        plans = kept.get(key)
+        if plans is None:
+            plans = {}
+            if len(kept) < PLANS_KEPT:
+                kept[key] = plans
+        return plans
+
+    def _plan(self, key: str):
+        """How the document key `key` goes into the output: a function (out, value), or None
+        when it is left out (a name the resource type does not define, or a decision)."""
+        if key == "schemas":
+            return _copy_to("schemas")
         rt = self.resource_type
         extension = rt.schema_by_urn(key)
         if extension is not None and extension is not rt.schema:
-            return extension, None
+            return self._extension_plan(key, extension)
         found = rt.top_level(key)
-        return None, (found[1] if found is not None else None)
+        return self._attribute_plan(found[1], None) if found is not None else None
 
-    def _object(self, attributes, value: dict, container) -> dict:
-        out = {}
-        by_name = {a.name: a for a in attributes}
-        for key, item in (value or {}).items():
-            if key in by_name:
-                self._put(out, by_name[key], item, container)
-        return out
+    def _extension_plan(self, key: str, extension):
+        puts = {a.name: self._attribute_plan(a, extension.id) for a in extension.attributes}
+        puts = {name: put for name, put in puts.items() if put is not None}
 
-    def _put(self, out: dict, attribute: Attribute, value, container) -> None:
-        decision = self._decision(attribute, container)
+        def put_extension(out: dict, value) -> None:
+            kept = {}
+            for name, item in (value or {}).items():
+                put = puts.get(name)
+                if put is not None:
+                    put(kept, item)
+            if kept:
+                out[key] = kept
+        return put_extension
+
+    def _attribute_plan(self, attribute: Attribute, container):
+        decision = self._decide(attribute, container)
         if decision is False:
-            return
-        if decision is True or not attribute.is_complex:
-            out[attribute.name] = _drop_never(attribute, value)
-            return
-        subs = _project_subs(attribute, value, decision)
-        if subs not in (None, [], {}):
-            out[attribute.name] = subs
+            return None
+        name = attribute.name
+        if not attribute.is_complex:
+            return _copy_to(name)
+        if decision is True:  # the whole attribute but what is never returned
+            keep = _kept_subs(attribute, None, set())
 
-    def _decision(self, attribute: Attribute, container):
-        """True (whole attribute), False (left out), or (keep, drop) sub-attribute name sets."""
-        key = (id(attribute), container)  # attributes live as long as their schema
-        decision = self._decisions.get(key)
-        if decision is None:
-            decision = self._decisions[key] = self._decide(attribute, container)
-        return decision
+            def put_whole(out: dict, value) -> None:
+                out[name] = _only(value, keep)
+            return put_whole
+        keep = _kept_subs(attribute, *decision)
+
+        def put_some(out: dict, value) -> None:
+            subs = _only(value, keep)
+            if subs not in (None, [], {}):
+                out[name] = subs
+        return put_some
 
     def _decide(self, attribute: Attribute, container):
+        """True (whole attribute), False (left out), or (keep, drop) sub-attribute name sets."""
         if attribute.returned == "never":
             return False
         if attribute.returned == "always":
@@ -120,33 +141,48 @@ class Projection:
         return (None, {p.sub_attribute.name for p in matching})
 
 
-def _project_subs(attribute: Attribute, value, decision):
-    keep, drop = decision
+_UNPLANNED = object()
 
-    def one(item):
-        if not isinstance(item, dict):
-            return item
-        return {k: v for k, v in item.items() if _keep_sub(attribute.sub(k), keep, drop)}
 
+def _identities(attr_paths) -> tuple:
+    """What makes two projections' paths the same (attributes live as long as their schema)."""
+    return tuple((id(p.attribute), id(p.sub_attribute), p.container) for p in attr_paths)
+
+
+def _copy_to(name: str):
+    def put(out: dict, value) -> None:
+        out[name] = value
+    return put
+
+
+def _kept_subs(attribute: Attribute, keep, drop) -> frozenset:
+    """The sub-attribute names (lower-cased: sub-attribute names match in any case) a value
+    of `attribute` keeps under a (keep, drop) decision."""
+    return frozenset(sub.name.lower() for sub in attribute.sub_attributes if _keep_sub(sub, keep, drop))
+
+
+def _only(value, keep: frozenset):
+    """A complex value (or each item of a multi-valued one) with only the sub-attributes in
+    `keep`; items left empty are dropped."""
     if isinstance(value, list):
-        return [p for p in (one(item) for item in value) if p]
-    return one(value)
+        return [p for p in (_only_one(item, keep) for item in value) if p]
+    return _only_one(value, keep)
 
 
-def _keep_sub(sub: Attribute | None, keep, drop) -> bool:
-    if sub is None or sub.returned == "never":
+def _only_one(item, keep: frozenset):
+    if not isinstance(item, dict):
+        return item
+    return {k: v for k, v in item.items() if k.lower() in keep}
+
+
+def _keep_sub(sub: Attribute, keep, drop) -> bool:
+    if sub.returned == "never":
         return False
     if sub.returned == "always":
         return True
     if keep is not None:
         return sub.name in keep
     return sub.name not in drop and sub.returned != "request"
-
-
-def _drop_never(attribute: Attribute, value):
-    if not attribute.is_complex:
-        return value
-    return _project_subs(attribute, value, (None, set()))
 
 
 def from_params(rt: ResourceType, attributes: str | None, excluded: str | None, *,
