@@ -18,7 +18,7 @@ from connector.db import batches, cached_select, insert_rows, is_postgres, reads
 from connector.errors import AccountSuspended, AllyError, Conflict, DuplicateUser, InvalidInvitation, InvalidValue, \
     MissingUserName, NotFound, UnknownField
 from connector.limits import check_text
-from connector.models import User
+from connector.models import LiveUserCount, User
 from connector.user_changes import record, require_present, save, snapshot
 
 PROFILE_FIELDS = ("external_id", "formatted_name", "given_name", "family_name", "middle_name", "honorific_prefix",
@@ -36,6 +36,14 @@ def users_query(org):
     """The organisation's users as SCIM and the admin screens see them (not those pending
     deletion), as a query the caller can filter, sort and page."""
     return User.select().where((User.organisation == org) & User.pending_deletion_at.is_null())
+
+
+def live_user_count(org) -> int:
+    """How many users users_query(org) holds, as the database keeps it (migration 0009): what
+    an unfiltered page says as its totalResults, without counting 100,000 users each time."""
+    rows = cached_select("live_user_count", lambda: LiveUserCount.select(LiveUserCount.users).where(
+        LiveUserCount.organisation == org.id).tuples(), [org.id])
+    return rows[0][0] if rows else 0
 
 
 def users_by_key_query(org):

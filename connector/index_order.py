@@ -1,16 +1,15 @@
 """Reading a whole organisation's users in the order of an index, on PostgreSQL, whatever the
 planner's statistics say.
 
-A page of GET /Users and its totalResults read the partial indexes of migration 0008: the
-page's ids by walking `user_listing` in the listing order, the COUNT from `user_counted`, both
-index-only. PostgreSQL weighs an index-only scan by the share of the table's pages marked
+A page of GET /Users reads its ids by walking the partial index `user_listing` of migration
+0008 in the listing order, index-only (its totalResults is kept, not counted: migration
+0009). PostgreSQL weighs an index-only scan by the share of the table's pages marked
 all-visible (pg_class.relallvisible), one figure for the whole table. Rows inserted or changed
 since the last VACUUM, in any organisation, lower it; with one organisation most of the table
 (a single-tenant deployment, or the benchmark's 100,000 users), the planner then reads the
 organisation with a sequential scan, sorting all of it for a deep page (an external sort of
-100,000 rows: 74 ms instead of 8 to 10) and counting it with a parallel sequential scan
-(25-28 ms instead of 7), although the organisation's own pages were all visible and its
-index-only scans fetch nothing from the table.
+100,000 rows: 74 ms instead of 8 to 10), although the organisation's own pages were all
+visible and its index-only scans fetch nothing from the table.
 
 `walking_indexes()` runs its statements in a transaction of their own that turns off the plan
 types which read the table regardless of order (sequential and bitmap scans) and sorting

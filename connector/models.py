@@ -225,6 +225,14 @@ class RateLimitCounter(BaseModel):
     count = IntegerField(default=0)
 
 
+class LiveUserCount(BaseModel):
+    """An organisation's users not pending deletion (connector.directory.users_query), kept by
+    triggers on "user" (migration 0009); no row means none."""
+
+    organisation = ForeignKeyField(Organisation, primary_key=True, on_delete="CASCADE")
+    users = IntegerField()
+
+
 class IntegrationSetting(BaseModel):
     """What the connector keeps about one IdP connection (a bearer token or an OAuth client),
     keyed by the credential's stable key ("token:<id>", "client:<client_id>")."""
@@ -240,11 +248,10 @@ User.add_index(User.user_name_key, User.organisation, unique=True)
 User.add_index(User.email_key, User.organisation, unique=True)
 User.add_index(User.organisation, User.external_id)
 User.add_index(User.organisation, User.created_at, User.id)
-# A page of users not pending deletion and its totalResults (migration 0008) read only these
-# (connector.directory.users_query has the same predicate).
+# A page of users not pending deletion (migration 0008) reads only this index (connector.directory.users_query
+# has the same predicate); its totalResults is LiveUserCount's (migration 0009).
 User.add_index(User.organisation, User.created_at, User.id, User.pending_deletion_at,
                where=User.pending_deletion_at.is_null(), name="user_listing")
-User.add_index(User.organisation, where=User.pending_deletion_at.is_null(), name="user_counted")  # PostgreSQL only
 User.add_index(User.manager)
 UserValue.add_index(UserValue.user, UserValue.kind, UserValue.position)
 UserValue.add_index(UserValue.kind, UserValue.value_key)
@@ -262,4 +269,4 @@ RateLimitCounter.add_index(RateLimitCounter.key, RateLimitCounter.window_ends_at
 RateLimitCounter.add_index(RateLimitCounter.window_ends_at)
 
 ALL_MODELS = (Setting, Organisation, User, UserValue, Team, Membership, Objective, Invitation,
-              OutboxMessage, AuditEvent, RateLimitCounter, IntegrationSetting)
+              OutboxMessage, AuditEvent, RateLimitCounter, IntegrationSetting, LiveUserCount)

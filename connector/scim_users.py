@@ -107,7 +107,8 @@ class UserBackend:
         else:
             # Unfiltered, the page and its count read the organisation's indexes (index_order).
             with index_order.walking_indexes(query.where is None):
-                total, page = query.page(directory.users_query(_org()), key=User.id, rows_by_key=directory.users_by_ids)
+                total, page = query.page(directory.users_query(_org()), key=User.id, rows_by_key=directory.users_by_ids,
+                                         total=lambda: directory.live_user_count(_org()))
         return ListResult(total, self._records(page, query.projection))
 
     def replace(self, resource_id, replacement, *, expected_version, projection):

@@ -47,7 +47,7 @@ class ListQuery:
     limit: int
     projection: Projection
 
-    def page(self, scope, *, key=None, rows_by_key=None) -> tuple[int, list]:
+    def page(self, scope, *, key=None, rows_by_key=None, total=None) -> tuple[int, list]:
         """(total, this page's rows) of `scope`, a peewee SELECT of the tenant's rows: the
         filter ANDed to it, sorted and sliced, and counted (RFC 7644 §3.4.2).
 
@@ -56,12 +56,14 @@ class ListQuery:
         key first, then reads only those rows by key: with an index that holds the order and the
         key, the rows skipped by the offset are never read. `rows_by_key(keys)` reads them (in
         any order); by default a SELECT of the model's columns, which peewee builds anew each
-        time, so a backend with a prepared statement for it passes its own."""
+        time, so a backend with a prepared statement for it passes its own. `total()`, when the
+        backend keeps the number of rows in `scope`, stands for counting them when there is no
+        filter."""
         rows = scope if self.where is None else scope.where(self.where)
         matched, page = self._slice(rows, key, rows_by_key) if self.limit else (0, [])
         if 0 < matched < self.limit or (not matched and not self.offset and self.limit):
             return self.offset + matched, page
-        return rows.count(), page
+        return total() if total is not None and self.where is None else rows.count(), page
 
     def _slice(self, rows, key, rows_by_key) -> tuple[int, list]:
         """(rows the slice matched, the page's rows); a row deleted between reading the keys

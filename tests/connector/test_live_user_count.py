@@ -1,0 +1,125 @@
+"""The number of an organisation's users not pending deletion, kept by the database (migration
+0009), is what counting them gives, whatever changed the user rows: the directory, a bulk
+create, a pending deletion, a purge, a statement written by hand, a transaction that adds and
+removes one user. An unfiltered page of users says it as its totalResults."""
+from connector import deletion, directory, migrate
+from connector.db import database, open_database, write_transaction
+from connector.models import User
+from connector.objectives import add_objective, reassign_objectives
+from connector.organisations import create_organisation
+
+
+def assert_counted(*orgs):
+    for org in orgs:
+        assert directory.live_user_count(org) == directory.users_query(org).count(), org.slug
+
+
+def test_count_follows_creates_deletions_and_pending_deletion(org, make_user):
+    other = create_organisation("Globex", slug="globex", domains=["globex.example"])
+    assert directory.live_user_count(org) == 0
+    ann, bob, cy = (make_user(f"{name}@acme.example") for name in ("ann", "bob", "cy"))
+    make_user("dee@globex.example", organisation=other)
+    assert (directory.live_user_count(org), directory.live_user_count(other)) == (3, 1)
+
+    add_objective(org, bob, "Keep the lights on")
+    assert deletion.scim_delete_user(ann) == "deleted"
+    assert deletion.scim_delete_user(bob) == "pending_deletion"
+    assert directory.live_user_count(org) == 1
+    assert_counted(org, other)
+
+    reassign_objectives(org, bob, cy)
+    assert deletion.purge(org) == ["bob@acme.example"]  # was not counted: pending deletion
+    directory.create_users(org, [({"user_name": f"bulk{n}@acme.example"}, None) for n in range(25)])
+    assert directory.live_user_count(org) == 26
+    assert_counted(org, other)
+
+
+def test_count_follows_statements_written_by_hand(org, make_user):
+    users = [make_user(f"u{n}@acme.example") for n in range(4)]
+    other = create_organisation("Globex", slug="globex")
+    User.update(organisation=other).where(User.id == users[0].id).execute()
+    User.update(pending_deletion_at=User.created_at).where(User.id == users[1].id).execute()
+    User.update(display_name="Renamed", pending_deletion_at=None).where(User.organisation == org).execute()
+    assert (directory.live_user_count(org), directory.live_user_count(other)) == (3, 1)
+    User.delete().where(User.organisation == org).execute()
+    assert (directory.live_user_count(org), directory.live_user_count(other)) == (0, 1)
+    assert_counted(org, other)
+
+
+def test_a_user_added_and_removed_in_one_transaction_counts_nothing(org, make_user):
+    make_user("stays@acme.example")
+    with write_transaction():
+        passing = make_user("passing@acme.example")
+        deletion.delete_user(passing)
+    assert directory.live_user_count(org) == 1
+    assert_counted(org)
+
+
+def test_a_saved_user_is_counted_once(org, make_user):
+    """peewee's save() writes every column, pending_deletion_at included: the count stays."""
+    user = make_user("ann@acme.example")
+    user.display_name = "Ann"
+    user.save()
+    assert directory.live_user_count(org) == 1
+
+
+def test_unfiltered_page_reports_the_kept_count(scim, org, make_user):
+    for n in range(5):
+        make_user(f"u{n}@acme.example")
+    page = scim.get("/Users?startIndex=2&count=2").get_json()
+    assert (page["totalResults"], page["itemsPerPage"]) == (5, 2)
+    filtered = scim.get('/Users?count=2&filter=userName sw "u"').get_json()
+    assert filtered["totalResults"] == 5
+
+
+def test_upgrade_counts_the_users_already_there(tmp_path):
+    """A database made before migration 0009 gets its counts filled from its users."""
+    db = open_database(f"sqlite:///{tmp_path}/old.db")
+    db.connect()
+    migrate.runner(db).up(target="0008_user_listing_index")
+    for slug, users, pending in (("a", 3, 1), ("b", 2, 0)):
+        org = db.execute_sql("INSERT INTO organisation (name, slug, domains, outside_domains, skip_invitations, "
+                             "admin_groups, admin_groups_are_teams, created_at, updated_at) "
+                             "VALUES (?, ?, '[]', 'invite', 0, '[]', 1, '2026-01-01', '2026-01-01')",
+                             (slug, slug)).lastrowid
+        for n in range(users):
+            db.execute_sql('INSERT INTO "user" (id, organisation_id, user_name, status, is_admin, managed_by_idp, '
+                           "version, created_at, updated_at, pending_deletion_at) "
+                           "VALUES (?, ?, ?, 'active', 0, 0, 1, '2026-01-01', '2026-01-01', ?)",
+                           (f"{slug}{n}", org, f"{slug}{n}", "2026-01-02" if n < pending else None))
+    assert migrate.upgrade(db) == ["0009_live_user_counts"]
+    counts = dict(db.execute_sql('SELECT o.slug, c.users FROM live_user_count c '
+                                 'JOIN organisation o ON o.id = c.organisation_id').fetchall())
+    assert counts == {"a": 2, "b": 2}
+    db.close()
+
+
+def test_concurrent_creates_keep_the_count(app, org):
+    """Creates in one organisation from several threads (PostgreSQL: several transactions
+    committing at once, each moving the count when it commits)."""
+    import threading
+
+    from connector.organisations import find_organisation
+
+    errors = []
+
+    def create(worker):
+        try:
+            with app.app_context():
+                database.connect(reuse_if_open=True)
+                acme = find_organisation("acme")
+                for n in range(10):
+                    directory.create_user(acme, {"user_name": f"w{worker}-{n}@acme.example"})
+                database.close()
+        except Exception as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    workers = 4
+    threads = [threading.Thread(target=create, args=(w,)) for w in range(workers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert directory.live_user_count(org) == 10 * workers
+    assert_counted(org)
