@@ -73,8 +73,17 @@ def find_by_secret(plaintext: str) -> BearerToken | None:
     """The token row for a presented token, found by its hash (whatever its state)."""
     if not plaintext.startswith(hashing.PREFIX_BEARER_TOKEN):
         return None
-    sql = _by_hash_sql(type(database.obj))
-    return next(iter(BearerToken.raw(sql, hashing.hash_secret(plaintext), 1)), None)
+    row = database.execute_sql(_by_hash_sql(type(database.obj)), [hashing.hash_secret(plaintext), 1]).fetchone()
+    if row is None:
+        return None
+    # As peewee makes a row into a model, without working out the columns from the cursor each time.
+    token = BearerToken(__no_default__=1, **{field.name: field.python_value(value)
+                                              for field, value in zip(_FIELDS, row)})
+    token._dirty.clear()
+    return token
+
+
+_FIELDS = tuple(BearerToken._meta.sorted_fields)
 
 
 @functools.cache
@@ -82,4 +91,4 @@ def _by_hash_sql(kind_of_database) -> str:
     """The lookup's SQL text, built once per process (and kind of database): peewee takes longer
     to build it than the database takes to run it, on every SCIM request. Only the text is kept;
     the row is read afresh each time, so a revocation counts from the very next request."""
-    return BearerToken.select().where(BearerToken.token_hash == "").limit(1).sql()[0]
+    return BearerToken.select(*_FIELDS).where(BearerToken.token_hash == "").limit(1).sql()[0]
