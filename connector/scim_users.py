@@ -105,10 +105,11 @@ class UserBackend:
         if _compares_a_key(query.where):
             total, page = _key_lookup(query)
         else:
-            # Unfiltered, the page and its count read the organisation's indexes (index_order).
+            # Unfiltered, the page walks user_listing in order (index_order) and its total is kept, not counted.
             with index_order.walking_indexes(query.where is None):
                 total, page = query.page(directory.users_query(_org()), key=User.id, rows_by_key=directory.users_by_ids,
-                                         total=lambda: directory.live_user_count(_org()))
+                                         total=lambda: directory.live_user_count(_org()),
+                                         page_keys=_listing_keys if _in_listing_order(query) else None)
         return ListResult(total, self._records(page, query.projection))
 
     def replace(self, resource_id, replacement, *, expected_version, projection):
@@ -199,6 +200,20 @@ def _key_lookup(query) -> tuple[int, list]:
     ids = cached_select(("user_key_lookup", shape), lambda: directory.users_by_key_query(org).where(
         query.where).select(User.id).limit(query.limit).tuples(), [org.id, *values, query.limit], strict=False)
     return len(ids), directory.users_by_ids([user_id for (user_id,) in ids])
+
+
+def _in_listing_order(query) -> bool:
+    """Whether the page is in the users' default order (no sortBy): the order of user_listing."""
+    default = (User.created_at, User.id)
+    return len(query.order_by) == len(default) and all(a is b for a, b in zip(query.order_by, default))
+
+
+def _listing_keys(offset: int, limit: int) -> list[str]:
+    """The ids of an unfiltered page in the default order, by a statement prepared once."""
+    org = _org()
+    rows = cached_select("user_listing_page", lambda: directory.users_query(org).select(User.id).order_by(
+        User.created_at, User.id).offset(offset).limit(limit).tuples(), [org.id, limit, offset])
+    return [user_id for (user_id,) in rows]
 
 
 def _compares_a_key(where) -> bool:

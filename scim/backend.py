@@ -47,7 +47,7 @@ class ListQuery:
     limit: int
     projection: Projection
 
-    def page(self, scope, *, key=None, rows_by_key=None, total=None) -> tuple[int, list]:
+    def page(self, scope, *, key=None, rows_by_key=None, total=None, page_keys=None) -> tuple[int, list]:
         """(total, this page's rows) of `scope`, a peewee SELECT of the tenant's rows: the
         filter ANDed to it, sorted and sliced, and counted (RFC 7644 §3.4.2).
 
@@ -58,21 +58,26 @@ class ListQuery:
         any order); by default a SELECT of the model's columns, which peewee builds anew each
         time, so a backend with a prepared statement for it passes its own. `total()`, when the
         backend keeps the number of rows in `scope`, stands for counting them when there is no
-        filter."""
+        filter; `page_keys(offset, limit)`, when the backend has its own statement for the keys
+        of an unfiltered page in this order, reads them instead of a SELECT built anew."""
         rows = scope if self.where is None else scope.where(self.where)
-        matched, page = self._slice(rows, key, rows_by_key) if self.limit else (0, [])
+        page_keys = page_keys if self.where is None else None
+        matched, page = self._slice(rows, key, rows_by_key, page_keys) if self.limit else (0, [])
         if 0 < matched < self.limit or (not matched and not self.offset and self.limit):
             return self.offset + matched, page
         return total() if total is not None and self.where is None else rows.count(), page
 
-    def _slice(self, rows, key, rows_by_key) -> tuple[int, list]:
+    def _slice(self, rows, key, rows_by_key, page_keys=None) -> tuple[int, list]:
         """(rows the slice matched, the page's rows); a row deleted between reading the keys
         and reading the rows is left out of the page, not out of the count."""
         if key is None:
             page = list(rows.order_by(*self.order_by).offset(self.offset).limit(self.limit))
             return len(page), page
-        keys = [found for (found,) in
-                rows.select(key).order_by(*self.order_by).offset(self.offset).limit(self.limit).tuples()]
+        if page_keys is not None:
+            keys = page_keys(self.offset, self.limit)
+        else:
+            keys = [found for (found,) in
+                    rows.select(key).order_by(*self.order_by).offset(self.offset).limit(self.limit).tuples()]
         if not keys:
             return 0, []
         found = rows_by_key(keys) if rows_by_key else key.model.select().where(key.in_(keys))

@@ -36,11 +36,11 @@ class Projection:
 
     def wants(self, name: str) -> bool:
         """Will the response hold the top-level attribute `name` (or any part of it)?"""
-        known = self.resource_type.compiled.setdefault("top_level_paths", {})
-        path = known.get(name)
-        if path is None:
-            path = known[name] = paths.parse(name, self.resource_type, allow_filter=False)
-        return self._decide(path.attribute, path.container) is not False
+        answer = self._plans.get(("wants", name))  # beside the plans of document keys, which are str
+        if answer is None:
+            path = paths.parse(name, self.resource_type, allow_filter=False)
+            answer = self._plans[("wants", name)] = self._decide(path.attribute, path.container) is not False
+        return answer
 
     def apply(self, document: dict) -> dict:
         """The document with only the attributes the request should see."""
