@@ -3,7 +3,9 @@
 Bodies, filters, PATCH operations, paths, query strings and headers come from tests/strategies.py,
 from valid to garbage. Every answer must be below 500; every error under /scim/v2 must be a SCIM
 error document whose status matches the HTTP status; and a PUT, PATCH or DELETE that fails (4xx)
-must leave the resource exactly as it was (the GET body, meta.version included).
+must leave the resource exactly as it was (the GET body, meta.version included). After every
+generated request to /scim/v2 the organisation's kept count of users (migration 0009) is what
+counting them gives.
 
 Each test counts the requests it sends and asserts its share (REQUESTS_PER_BACKEND sums them:
 at least 5,000 per backend and run). Examples are new on every run; a failure prints the
@@ -19,6 +21,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from connector import directory
+from connector.organisations import find_organisation
 from tests import strategies as gen
 from tests.conftest import BACKENDS
 from tests.oauth.helpers import acme, bearer_token, oauth_client
@@ -76,6 +80,11 @@ class Wire:
     def expect(self, examples_of: str):
         assert self.sent >= PLAN[examples_of], f"{examples_of}: only {self.sent} generated requests sent"
         print(f"\n{examples_of}: {self.sent} generated requests;", dict(sorted(self.statuses.items())))
+
+
+def assert_live_count_kept() -> None:
+    org = find_organisation("acme")
+    assert directory.live_user_count(org) == directory.users_query(org).count(), "live_user_count drifted"
 
 
 def check(method: str, path: str, response) -> None:
@@ -150,6 +159,7 @@ def test_any_request_to_scim_endpoints(wire, resources):
             assert wire.read(target) == before, f"a refused {method} changed {target}"
         if target and method == "DELETE" and response.status_code == 204:
             resources[protected[target]] = _recreate(wire, protected[target])
+        assert_live_count_kept()
 
     run()
     wire.expect("scim_endpoints")
@@ -222,6 +232,7 @@ def test_generated_bulk_requests(wire, resources):
     @given(body=gen.bodies(gen.bulk_bodies), headers=write_headers)
     def run(body, headers):
         wire.generated("POST", "/scim/v2/Bulk", body=body, headers=headers)
+        assert_live_count_kept()
 
     run()
     wire.expect("bulk")

@@ -123,3 +123,51 @@ def test_concurrent_creates_keep_the_count(app, org):
     assert errors == []
     assert directory.live_user_count(org) == 10 * workers
     assert_counted(org)
+
+
+def test_generated_sequences_of_changes_keep_the_count(scim, org):
+    """Hypothesis: any sequence of what an IdP and the admins do to users (SCIM creates,
+    deletes, suspensions, deletions of objective owners, reassignment and purge, a bulk
+    create) leaves the kept count equal to counting, and an unfiltered page says it."""
+    from itertools import count
+
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    names = count()
+    actions = st.lists(st.tuples(st.sampled_from(["create", "create", "delete", "suspend", "own_and_delete",
+                                                  "reassign_and_purge", "bulk"]), st.integers(0, 50)),
+                       min_size=1, max_size=12)
+
+    def live_ids():
+        return [user.id for user in directory.users_query(org).order_by(User.created_at, User.id)]
+
+    @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @given(actions)
+    def run(steps):
+        for action, pick in steps:
+            ids = live_ids()
+            chosen = ids[pick % len(ids)] if ids else None
+            if action == "create" or chosen is None:
+                assert scim.create_user(f"gen{next(names)}@acme.example")
+            elif action == "delete":
+                assert scim.delete(f"/Users/{chosen}").status_code == 204
+            elif action == "suspend":
+                patch = {"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+                         "Operations": [{"op": "replace", "path": "active", "value": False}]}
+                assert scim.patch(f"/Users/{chosen}", patch).status_code == 200
+            elif action == "own_and_delete":
+                add_objective(org, User.get_by_id(chosen), "Owned")
+                assert scim.delete(f"/Users/{chosen}").status_code == 204  # pending deletion
+            elif action == "reassign_and_purge" and len(ids) > 0:
+                for pending in deletion.pending_deletion(org):
+                    reassign_objectives(org, pending, User.get_by_id(chosen))
+                deletion.purge(org)
+            elif action == "bulk":
+                directory.create_users(org, [({"user_name": f"gen{next(names)}@acme.example"}, None)
+                                             for _ in range(pick % 4 + 1)])
+            assert_counted(org)
+        page = scim.get("/Users?count=1").get_json()
+        assert page["totalResults"] == directory.users_query(org).count()
+
+    run()
