@@ -171,3 +171,29 @@ def test_generated_sequences_of_changes_keep_the_count(scim, org):
         assert page["totalResults"] == directory.users_query(org).count()
 
     run()
+
+
+def test_a_bulk_statement_moves_the_count_once(org):
+    """One INSERT of 500 users and one DELETE of 111 keep the count; on PostgreSQL each is one
+    change, applied to the organisation's row at commit (row by row, PostgreSQL kept every
+    version of that row until commit and slowed down quadratically)."""
+    from benchmarks.seeding import insert_users
+
+    from connector.db import is_postgres
+
+    def changes_so_far() -> tuple[int, int]:
+        rows = dict(database.execute_sql("SELECT relname, n_tup_ins + n_tup_upd FROM pg_stat_xact_user_tables "
+                                         "WHERE relname IN ('live_user_count', 'live_user_count_change')").fetchall())
+        return rows.get("live_user_count_change", 0), rows.get("live_user_count", 0)
+
+    with database.atomic():
+        insert_users(database.obj, org, "bulk", 500)
+        if is_postgres():
+            assert changes_so_far() == (1, 0)  # kept aside until commit
+        User.delete().where(User.id.startswith(f"{org.slug}-bulk-1")).execute()  # 1, 10-19, 100-199: 111
+        if is_postgres():
+            assert changes_so_far() == (2, 0)
+    assert directory.live_user_count(org) == 500 - 111
+    assert_counted(org)
+    if is_postgres():
+        assert database.execute_sql('SELECT COUNT(*) FROM "live_user_count_change"').fetchone() == (0,)
