@@ -49,6 +49,25 @@ _SQLITE = (
     END""",
 )
 
+
+def _per_statement(event: str, rows: str, sign: str) -> tuple[str, str]:
+    """The function and statement-level trigger that keep aside, for each organisation, the
+    users an INSERT adds or a DELETE removes (the statement's rows: `rows`)."""
+    name, alias = f"live_user_count_{event.lower()}", rows.rsplit(" ", 1)[-1]
+    return (
+        f"""CREATE OR REPLACE FUNCTION "{name}"() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            INSERT INTO "live_user_count_change" ("organisation_id", "users")
+            SELECT "organisation_id", {sign}COUNT(*) FROM {alias} WHERE "pending_deletion_at" IS NULL
+            GROUP BY "organisation_id";
+            RETURN NULL;
+        END
+        $$""",
+        f"""CREATE TRIGGER "{name}" AFTER {event} ON "user" REFERENCING {rows}
+        FOR EACH STATEMENT EXECUTE FUNCTION "{name}"()""",
+    )
+
+
 _POSTGRESQL = (
     """CREATE TABLE IF NOT EXISTS "live_user_count" (
         "organisation_id" INTEGER NOT NULL PRIMARY KEY REFERENCES "organisation" ("id") ON DELETE CASCADE,
@@ -56,24 +75,8 @@ _POSTGRESQL = (
     # What a statement changed, per organisation, until its transaction commits.
     """CREATE TABLE IF NOT EXISTS "live_user_count_change" (
         "id" BIGSERIAL PRIMARY KEY, "organisation_id" INTEGER NOT NULL, "users" INTEGER NOT NULL)""",
-    """CREATE OR REPLACE FUNCTION "live_user_count_added"() RETURNS trigger LANGUAGE plpgsql AS $$
-    BEGIN
-        INSERT INTO "live_user_count_change" ("organisation_id", "users")
-        SELECT "organisation_id", COUNT(*) FROM added WHERE "pending_deletion_at" IS NULL GROUP BY "organisation_id";
-        RETURN NULL;
-    END
-    $$""",
-    """CREATE TRIGGER "live_user_count_insert" AFTER INSERT ON "user" REFERENCING NEW TABLE AS added
-    FOR EACH STATEMENT EXECUTE FUNCTION "live_user_count_added"()""",
-    """CREATE OR REPLACE FUNCTION "live_user_count_removed"() RETURNS trigger LANGUAGE plpgsql AS $$
-    BEGIN
-        INSERT INTO "live_user_count_change" ("organisation_id", "users")
-        SELECT "organisation_id", -COUNT(*) FROM removed WHERE "pending_deletion_at" IS NULL GROUP BY "organisation_id";
-        RETURN NULL;
-    END
-    $$""",
-    """CREATE TRIGGER "live_user_count_delete" AFTER DELETE ON "user" REFERENCING OLD TABLE AS removed
-    FOR EACH STATEMENT EXECUTE FUNCTION "live_user_count_removed"()""",
+    *(statement for event, rows, sign in (("INSERT", "NEW TABLE AS added", ""), ("DELETE", "OLD TABLE AS removed", "-"))
+      for statement in _per_statement(event, rows, sign)),
     # A user leaving or rejoining the count (pending deletion, a move): rare, one row at a time.
     # (Statement triggers with transition tables cannot name columns: one on UPDATE would run
     # for every change of a user.)
