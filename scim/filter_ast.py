@@ -40,7 +40,14 @@ def parse(text: str, error: type[ScimError] = InvalidFilter) -> ast.Filter:
         raise error("The filter is empty.")
     limits.check_text(text, "The filter", error)
     try:
-        tree = SCIMParser().parse(_tag_strings(SCIMLexer().tokenize(text)))
+        tokens = list(_tag_strings(SCIMLexer().tokenize(text)))
+        shape = tuple((token.type, None if isinstance(token.value, Quoted) else token.value) for token in tokens)
+        quoted = [token.value for token in tokens if isinstance(token.value, Quoted)]
+        known = _PARSED.get(shape)
+        if known is not None:
+            tree, places = known
+            return _with_quoted(tree, quoted, places)
+        tree = SCIMParser().parse(iter(tokens))
     except ValueError as exc:
         raise error(f"Invalid filter {text!r}: {str(exc).rstrip('.')}.") from None
     except SCIMParserError:
@@ -50,7 +57,30 @@ def parse(text: str, error: type[ScimError] = InvalidFilter) -> ast.Filter:
         raise error(f"The filter has {terms} comparisons and logical operators; at most {MAX_TERMS} are allowed.")
     if depth(tree) > MAX_DEPTH:
         raise error(f"The filter is nested too deeply (more than {MAX_DEPTH} levels of terms and parentheses).")
+    if len(_PARSED) < MAX_SHAPES:
+        _PARSED[shape] = tree, {id(value): place for place, value in enumerate(quoted)}
     return tree
+
+
+# Parsed filters by shape (the tokens with their quoted strings left out): the tree, and where
+# each of its quoted strings was in the filter (by the string object's identity: the parser does
+# not keep the written order, `emails[type eq "work"].value eq "x"` holds "x" first). The IdPs'
+# filters are few shapes (`userName eq "..."` before every create) with new strings each time,
+# and the parser takes most of a filter's handling: a known shape gets its tree rebuilt with
+# the new strings. The first MAX_SHAPES shapes of a process are kept (and never changed).
+MAX_SHAPES = 500
+_PARSED: dict = {}
+
+
+def _with_quoted(node, quoted: list, places: dict):
+    """A copy of a kept tree with the quoted comparison values of another filter of its shape
+    (`quoted`, in written order; `places`: the kept strings' written places). Nodes are made
+    only from their fields, as the parser makes them."""
+    if isinstance(node, ast.CompValue):
+        return ast.CompValue(quoted[places[id(node.value)]]) if isinstance(node.value, Quoted) else node
+    if not isinstance(node, ast.AST):
+        return node
+    return type(node)(*[_with_quoted(getattr(node, name), quoted, places) for name in node._fields])
 
 
 def depth(tree) -> int:
