@@ -14,7 +14,8 @@ creating users in one organisation wait for each other on the count only while o
 and a transaction that inserts 100,000 users updates the count once. (Updated once per user
 instead, the organisation's row took 109 s for those 100,000: PostgreSQL keeps every version
 of a row a transaction updates until it ends.) SQLite has one writer at a time and updates the
-row in place: its triggers run for each row.
+row in place: its triggers run for each row (SQLite has no TRUNCATE; PostgreSQL's empties the
+counts with the users).
 
 The table is filled from "user" in the same transaction that creates the triggers; on
 PostgreSQL, CREATE TRIGGER holds off writes to "user" until that transaction ends. PostgreSQL's
@@ -92,6 +93,16 @@ _POSTGRESQL = (
     FOR EACH ROW WHEN (OLD."organisation_id" IS DISTINCT FROM NEW."organisation_id"
                        OR (OLD."pending_deletion_at" IS NULL) <> (NEW."pending_deletion_at" IS NULL))
     EXECUTE FUNCTION "live_user_count_moved"()""",
+    # TRUNCATE fires no row or insert/delete trigger: it empties the counts with the users.
+    """CREATE OR REPLACE FUNCTION "live_user_count_truncate"() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+        DELETE FROM "live_user_count";
+        DELETE FROM "live_user_count_change";
+        RETURN NULL;
+    END
+    $$""",
+    """CREATE TRIGGER "live_user_count_truncate" AFTER TRUNCATE ON "user"
+    FOR EACH STATEMENT EXECUTE FUNCTION "live_user_count_truncate"()""",
     # At commit: each change moves its organisation's count (the organisation may have gone
     # with the users in the same transaction), and is dropped.
     """CREATE OR REPLACE FUNCTION "live_user_count_apply"() RETURNS trigger LANGUAGE plpgsql AS $$

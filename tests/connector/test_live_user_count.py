@@ -197,3 +197,17 @@ def test_a_bulk_statement_moves_the_count_once(org):
     assert_counted(org)
     if is_postgres():
         assert database.execute_sql('SELECT COUNT(*) FROM "live_user_count_change"').fetchone() == (0,)
+
+
+def test_emptying_the_user_table_empties_the_counts(org, make_user):
+    """PostgreSQL's TRUNCATE fires no row or insert/delete trigger; its own empties the counts.
+    (SQLite has no TRUNCATE: a DELETE without WHERE fires the row triggers.)"""
+    from connector.db import is_postgres
+
+    for n in range(3):
+        make_user(f"u{n}@acme.example")
+    database.execute_sql('TRUNCATE "user" CASCADE' if is_postgres() else 'DELETE FROM "user"')
+    assert directory.live_user_count(org) == 0
+    make_user("again@acme.example")
+    assert directory.live_user_count(org) == 1
+    assert_counted(org)
