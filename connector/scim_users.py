@@ -34,13 +34,14 @@ ALLY_USER = Schema(ALLY_USER_URN, "AllyUser", (
               description="The user's Ally status: invited (invitation sent, not joined yet), active or suspended."),
 ), description="Ally user")
 MANAGER_PATH = f"{ENTERPRISE_USER_URN}:manager"
+LISTING_ORDER = (User.created_at, User.id)  # without sortBy: the order of the user_listing index (migration 0008)
 
 
 def resource_type(config: ScimConfig) -> ResourceType:
     return ResourceType(
         name="User", endpoint="/Users", schema=USER, backend=UserBackend(config.base_url),
         extensions=(Extension(ENTERPRISE_USER), Extension(ALLY_USER)), filter_map=filter_map(),
-        default_order=(User.created_at, User.id), description="User Account")
+        default_order=LISTING_ORDER, description="User Account")
 
 
 def filter_map() -> dict:
@@ -204,15 +205,14 @@ def _key_lookup(query) -> tuple[int, list]:
 
 def _in_listing_order(query) -> bool:
     """Whether the page is in the users' default order (no sortBy): the order of user_listing."""
-    default = (User.created_at, User.id)
-    return len(query.order_by) == len(default) and all(a is b for a, b in zip(query.order_by, default))
+    return len(query.order_by) == len(LISTING_ORDER) and all(a is b for a, b in zip(query.order_by, LISTING_ORDER))
 
 
 def _listing_keys(offset: int, limit: int) -> list[str]:
     """The ids of an unfiltered page in the default order, by a statement prepared once."""
     org = _org()
     rows = cached_select("user_listing_page", lambda: directory.users_query(org).select(User.id).order_by(
-        User.created_at, User.id).offset(offset).limit(limit).tuples(), [org.id, limit, offset])
+        *LISTING_ORDER).offset(offset).limit(limit).tuples(), [org.id, limit, offset])
     return [user_id for (user_id,) in rows]
 
 
