@@ -192,15 +192,15 @@ def _store_links(user, before: UserState, after: UserState) -> None:
 def _key_lookup(query) -> tuple[int, list]:
     """(total, page) of a filter that compares a key: at most one user, so no ORDER BY, and the
     key's own index (directory.by_key). The usual lookup (`userName eq "..."`, the IdPs' check
-    before every create) runs a statement prepared once per filter shape."""
+    before every create) reads the user's row in one statement prepared once per filter shape."""
     org, shaped = _org(), where_shape(query.where)
     if shaped is None or query.offset or not query.limit:
         return replace(query, order_by=()).page(directory.users_by_key_query(org), key=User.id,
                                                 rows_by_key=directory.users_by_ids)
     shape, values = shaped
-    ids = cached_select(("user_key_lookup", shape), lambda: directory.users_by_key_query(org).where(
-        query.where).select(User.id).limit(query.limit).tuples(), [org.id, *values, query.limit], strict=False)
-    return len(ids), directory.users_by_ids([user_id for (user_id,) in ids])
+    users = cached_select(("user_key_lookup", shape), lambda: directory.users_by_key_query(org).where(
+        query.where).limit(query.limit), [org.id, *values, query.limit], strict=False)
+    return len(users), users
 
 
 def _in_listing_order(query) -> bool:

@@ -152,3 +152,16 @@ def test_attributes_id_loads_no_values(scim, db):
     with count_queries() as everything:
         scim.get("/Users")
     assert everything.count - ids_only.count == 3  # values, managers, teams
+
+
+def test_a_username_lookup_reads_the_user_as_a_get_does(scim, db):
+    """The IdPs' check before every create (`userName eq`) reads the user's row in one
+    statement, as a GET by id does: the lookup costs what the GET costs."""
+    ids = populate(find_organisation("acme"), 2)
+    with count_queries() as get:
+        found = scim.get(f"/Users/{ids[1]}").get_json()
+    with assert_query_count(get.count):
+        page = scim.get(f'/Users?filter=userName eq "{found["userName"].upper()}"').get_json()
+    assert page["totalResults"] == 1 and page["Resources"][0] == found
+    with assert_query_count(get.count - 3):  # nobody found: no values, teams or manager name to read
+        assert scim.get('/Users?filter=userName eq "nobody@acme.example"').get_json()["totalResults"] == 0
