@@ -31,8 +31,10 @@ _REDACTIONS = (
     # Ally's own credentials wherever they appear (oauth.hashing prefixes: allyt_, allya_, ...)
     (re.compile(r"\bally[tarsc]_[A-Za-z0-9_-]{16,}"), REDACTED),
 )
-# Text without any of these cannot match a pattern above (the common case, checked once).
-_MAY_HOLD_SECRETS = re.compile(r"[@=:]|bearer|basic|ally[tarsc]_", re.IGNORECASE)
+# Text without any of these cannot match a pattern above (the common case, checked once): each
+# pattern needs "://", a scheme name, "=", a double quote, "@" or a credential prefix. (A bare
+# ":" is not among them: the client label of every request line, "token:<name>", has one.)
+_MAY_HOLD_SECRETS = re.compile(r'[@="]|://|bearer|basic|ally[tarsc]_', re.IGNORECASE)
 
 
 def redact(text: str) -> str:
@@ -84,6 +86,10 @@ class _StderrHandler(logging.StreamHandler):
 def configure_logging(level: str) -> None:
     """Send every logger's records through one JSON handler on stderr at `level`. Safe to call
     again (each app built in one process): the handler is added once, the level follows."""
+    # What the JSON line leaves out need not be found out for every record: the caller's file and
+    # line (a walk up the stack), thread and process names (the logging HOWTO, "Optimization").
+    logging._srcfile = None
+    logging.logThreads = logging.logProcesses = logging.logMultiprocessing = False
     root = logging.getLogger()
     if not any(isinstance(handler, _StderrHandler) for handler in root.handlers):
         handler = _StderrHandler()
