@@ -2,7 +2,8 @@
 
     TARGET <what>: <figure> (target <x>) met|NOT MET
 
-Throughput targets are ratios to the floor (the bare Flask endpoint under the same server);
+Throughput targets are ratios to the floor (the bare Flask endpoint under the same server),
+measured right before the scenario (benchmarks.runner; else the run's floor, at its start);
 a target whose figure was not measured in this run (a scenario left out with --only, or one
 that failed) is left out.
 """
@@ -31,12 +32,12 @@ def line(what: str, measured: str, target: str, met: bool) -> str:
 @figure("targets (issue 7)")
 def targets(ctx: Context, rows: dict) -> list[str]:
     lines = []
-    floor = ctx.floor_throughput
     for what, (attribute, least) in RATIOS.items():
-        name = getattr(users, attribute)
-        if name in rows and floor:
-            ratio = rows[name].result.throughput / floor
-            lines.append(line(what, f"{ratio:.2f}x floor ({rows[name].result.throughput:.0f} req/s)",
+        row = rows.get(getattr(users, attribute))
+        ratio = row.ratio(ctx.floor_throughput) if row else None
+        if ratio is not None:
+            floor = row.floor_throughput or ctx.floor_throughput
+            lines.append(line(what, f"{ratio:.2f}x floor ({row.result.throughput:.0f} / {floor:.0f} req/s)",
                               f">= {least:.2f}x", ratio >= least))
     for label, p50 in ctx.state.get("paging_depth_p50_ms", {}).items():
         lines.append(line(f"page of {users.PAGE} users, {label} of {users.SCALES['large']:,}", f"p50 {p50:.2f} ms",

@@ -75,12 +75,16 @@ def test_percentiles_are_nearest_rank():
 def test_table_gives_ratios_to_the_floor():
     floor = LoadResult(latencies=[0.002] * 10, elapsed=0.01)
     scim = LoadResult(latencies=[0.004] * 10, elapsed=0.04)
-    table = format_table([Row("floor", "-", floor, 30.0), Row("GET /Users", "sqlite", scim, 42.5)],
+    next_to_it = Row("GET /Users/1", "sqlite", scim, 42.5, floor_throughput=500.0)
+    table = format_table([Row("floor", "-", floor, 30.0), Row("GET /Users", "sqlite", scim, 42.5), next_to_it],
                          floor.throughput)
-    header, floor_line, scim_line = table.splitlines()
-    assert header.split("  ")[0] == "scenario" and "worker RSS MB" in header and len(COLUMNS) == 10
-    assert floor_line.split()[-2:] == ["1.00x", "30.0"]
-    assert scim_line.split() == ["GET", "/Users", "sqlite", "10", "0", "250.0", "4.00", "4.00", "4.00", "0.25x", "42.5"]
+    header, floor_line, scim_line, next_line = table.splitlines()
+    assert header.split("  ")[0] == "scenario" and "worker RSS MB" in header and len(COLUMNS) == 11
+    assert floor_line.split()[-3:] == ["-", "1.00x", "30.0"]
+    assert scim_line.split() == ["GET", "/Users", "sqlite", "10", "0", "250.0", "4.00", "4.00", "4.00", "-", "0.25x",
+                                 "42.5"]
+    # A scenario with the floor measured right before it is compared with that floor.
+    assert next_line.split()[-3:] == ["500", "0.50x", "42.5"]
 
 
 def test_json_request_sends_scim_json():
@@ -170,13 +174,16 @@ def test_target_lines_say_met_or_not_met():
         return Row(name, "sqlite", LoadResult(latencies=[seconds] * count, elapsed=1.0), rss)
 
     rows = {users.CREATE: row(users.CREATE, 0.01, 50), users.LOOKUP: row(users.LOOKUP, 0.01, 40),
+            users.GET_BY_ID: Row(users.GET_BY_ID, "sqlite", LoadResult(latencies=[0.01] * 60, elapsed=1.0), 50.0,
+                                 floor_throughput=120.0),
             users.scaled(users.GET_BY_ID, "small"): row("s", 0.002, 10),
             users.scaled(users.GET_BY_ID, "large"): row("l", 0.003, 10), users.PAGING: row(users.PAGING, 0.02, 9, 250.0)}
     ctx = Context(backend="sqlite", floor_throughput=100.0)
     ctx.state.update(initial_sync_seconds=59.0, paging_depth_p50_ms={"end": 16.0})
     assert targets.targets(ctx, rows) == [
-        "TARGET creating users, 4 clients: 0.50x floor (50 req/s) (target >= 0.40x) met",
-        "TARGET userName eq lookups: 0.40x floor (40 req/s) (target >= 0.50x) NOT MET",
+        "TARGET creating users, 4 clients: 0.50x floor (50 / 100 req/s) (target >= 0.40x) met",
+        "TARGET userName eq lookups: 0.40x floor (40 / 100 req/s) (target >= 0.50x) NOT MET",
+        "TARGET get by id: 0.50x floor (60 / 120 req/s) (target >= 0.50x) met",  # the floor measured next to it
         "TARGET page of 100 users, end of 100,000: p50 16.00 ms (target <= 15 ms) NOT MET",
         "TARGET GET /Users/{id} p50 at 100,000 users vs 1,000: 3.00 / 2.00 ms = 1.50x (target <= 1.2x) NOT MET",
         "TARGET worker memory paging through 100,000 users (9 pages): 250 MB (target < 200 MB) NOT MET",
