@@ -13,7 +13,8 @@ from connector.logs import configure_logging
 
 def create_app(settings: Settings | None = None) -> Flask:
     """The application factory: the only place that knows every part."""
-    from connector import audit_api, join, scim_app  # import the directory, whose modules import settings_of from here
+    # These import the directory, whose modules import settings_of from here.
+    from connector import audit_api, join, listing_positions, scim_app
 
     settings = settings or load_settings(config_path_from_env())
     configure_logging(settings.log_level)
@@ -24,6 +25,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     request_log.init_app(app)  # first: every later hook and error can name the request id
     database = db.bind(settings.database_url, settings.server.statement_timeout_seconds)
     db.init_app(app, database)
+    listing_positions.forget()  # positions of another database this process served before
     metrics.init_app(app, settings.metrics)
     secret_key.init_app(app)
     oauth.init_app(app, database=database, settings=settings, authenticate_admin=admin_signin.authenticate,

@@ -340,7 +340,7 @@ def _converter(field: Field, convert):
     """What _Statement.models calls on a column's value: nothing for text (both drivers return
     text columns as str), datetime.fromisoformat straight away for SQLite's datetime text
     (peewee's conversion gets there after three calls), peewee's own converter otherwise."""
-    if _reads_as_text(field):
+    if convert is None or _reads_as_text(field):  # peewee leaves it as read (coerce(False)), or text
         return None
     kind = type(field)
     if isinstance(field, DateTimeField) and kind.python_value is DateTimeField.python_value \

@@ -18,6 +18,7 @@ import uuid
 from peewee import (
     AutoField,
     BigAutoField,
+    BigIntegerField,
     BooleanField,
     CharField,
     DateTimeField,
@@ -227,10 +228,12 @@ class RateLimitCounter(BaseModel):
 
 class LiveUserCount(BaseModel):
     """An organisation's users not pending deletion (connector.directory.users_query), kept by
-    triggers on "user" (migration 0009); no row means none."""
+    triggers on "user" (migration 0009); no row means none. `changes` counts the users that
+    joined, left or moved in that listing, and only grows (migration 0010)."""
 
     organisation = ForeignKeyField(Organisation, primary_key=True, on_delete="CASCADE")
     users = IntegerField()
+    changes = BigIntegerField(default=0)
 
 
 class IntegrationSetting(BaseModel):

@@ -22,8 +22,10 @@ from scim.filter_map import Child, Column
 from scim.resources import Extension, ResourceType, ScimConfig
 from scim.schemas import Attribute, Schema
 
-from connector import admins, deletion, directory, index_order, integrations, managers, teams, user_changes, user_values
+from connector import (admins, deletion, directory, index_order, integrations, listing_positions, managers, teams,
+                       user_changes, user_values)
 from connector.db import cached_select, retry_on_conflict, where_shape, write_transaction
+from connector.listing_positions import LISTING_ORDER
 from connector.models import USER_STATUSES, VALUE_KINDS, Membership, Team, User, UserValue
 from connector.scim_errors import translated
 from connector.user_mapping import (ALLY_USER_URN, CORE_FIELDS, ENTERPRISE_FIELDS, NAME_FIELDS, VALUE_FIELDS,
@@ -34,7 +36,6 @@ ALLY_USER = Schema(ALLY_USER_URN, "AllyUser", (
               description="The user's Ally status: invited (invitation sent, not joined yet), active or suspended."),
 ), description="Ally user")
 MANAGER_PATH = f"{ENTERPRISE_USER_URN}:manager"
-LISTING_ORDER = (User.created_at, User.id)  # without sortBy: the order of the user_listing index (migration 0008)
 
 
 def resource_type(config: ScimConfig) -> ResourceType:
@@ -105,12 +106,18 @@ class UserBackend:
         """RFC 7644 §3.4.2: the filter runs in the database, inside the organisation."""
         if _compares_a_key(query.where):
             total, page = _key_lookup(query)
+        elif query.where is not None:
+            total, page = query.page(directory.users_query(_org()), key=User.id, rows_by_key=directory.users_by_ids)
         else:
-            # Unfiltered, the page walks user_listing in order (index_order) and its total is kept, not counted.
-            with index_order.walking_indexes(query.where is None):
-                total, page = query.page(directory.users_query(_org()), key=User.id, rows_by_key=directory.users_by_ids,
-                                         total=lambda: directory.live_user_count(_org()),
-                                         page_keys=_listing_keys if _in_listing_order(query) else None)
+            # Unfiltered, the page walks user_listing in order (index_order), from where an earlier
+            # page ended when one did (listing_positions); its total is kept, not counted.
+            with index_order.walking_indexes():
+                org = _org()
+                users, changes = directory.live_listing(org)
+                page_keys = (lambda offset, limit: listing_positions.page_ids(org, changes, offset, limit)) \
+                    if _in_listing_order(query) else None
+                total, page = query.page(directory.users_query(org), key=User.id, rows_by_key=directory.users_by_ids,
+                                         total=lambda: users, page_keys=page_keys)
         return ListResult(total, self._records(page, query.projection))
 
     def replace(self, resource_id, replacement, *, expected_version, projection):
@@ -206,14 +213,6 @@ def _key_lookup(query) -> tuple[int, list]:
 def _in_listing_order(query) -> bool:
     """Whether the page is in the users' default order (no sortBy): the order of user_listing."""
     return len(query.order_by) == len(LISTING_ORDER) and all(a is b for a, b in zip(query.order_by, LISTING_ORDER))
-
-
-def _listing_keys(offset: int, limit: int) -> list[str]:
-    """The ids of an unfiltered page in the default order, by a statement prepared once."""
-    org = _org()
-    rows = cached_select("user_listing_page", lambda: directory.users_query(org).select(User.id).order_by(
-        *LISTING_ORDER).offset(offset).limit(limit).tuples(), [org.id, limit, offset])
-    return [user_id for (user_id,) in rows]
 
 
 def _compares_a_key(where) -> bool:

@@ -87,10 +87,13 @@ def test_upgrade_counts_the_users_already_there(tmp_path):
                            "version, created_at, updated_at, pending_deletion_at) "
                            "VALUES (?, ?, ?, 'active', 0, 0, 1, '2026-01-01', '2026-01-01', ?)",
                            (f"{slug}{n}", org, f"{slug}{n}", "2026-01-02" if n < pending else None))
-    assert migrate.upgrade(db) == ["0009_live_user_counts"]
+    assert migrate.upgrade(db) == ["0009_live_user_counts", "0010_listing_changes"]
     counts = dict(db.execute_sql('SELECT o.slug, c.users FROM live_user_count c '
                                  'JOIN organisation o ON o.id = c.organisation_id').fetchall())
     assert counts == {"a": 2, "b": 2}
+    db.execute_sql('DELETE FROM "user" WHERE id = ?', ("b0",))  # migration 0010's triggers count it
+    assert db.execute_sql("SELECT users, changes FROM live_user_count c JOIN organisation o "
+                          "ON o.id = c.organisation_id WHERE o.slug = 'b'").fetchone() == (1, 1)
     db.close()
 
 
