@@ -3,8 +3,8 @@
 SQLite (the embedded default) runs in WAL mode with foreign keys on and a busy timeout; write
 transactions take the write lock up front (BEGIN IMMEDIATE) so two writers queue instead of
 failing half-way, and queue for it in connector.sqlite_writers rather than in SQLite's busy
-handler, which sleeps in steps far longer than a write. PostgreSQL gets a connection pool,
-optionally with a statement_timeout on every connection; rows a write checks and then points
+handler, which sleeps in steps far longer than a write. PostgreSQL gets a connection pool
+(connector.pg_pool), optionally with a statement_timeout on every connection; rows a write checks and then points
 a foreign key at are locked FOR SHARE (locked_for_share); serialization failures and deadlocks
 are retried a few times before they surface (retry_on_conflict).
 """
@@ -21,6 +21,7 @@ from peewee import CharField, DatabaseProxy, DateTimeField, Entity, Expression, 
     ModelObjectCursorWrapper, ModelTupleCursorWrapper, OperationalError, PostgresqlDatabase, SqliteDatabase, TextField
 from playhouse import db_url
 
+from connector.pg_pool import PostgresqlPool
 from connector.sqlite_writers import WriterQueue
 
 database = DatabaseProxy()
@@ -45,10 +46,9 @@ def open_database(url: str, statement_timeout_seconds: int = 0):
     above."""
     scheme = urlparse(url).scheme
     if scheme in ("postgres", "postgresql"):
-        url = url.replace(f"{scheme}://", "postgresql+pool://", 1)
         options = {"options": f"-c statement_timeout={statement_timeout_seconds * 1000}"} \
             if statement_timeout_seconds else {}
-        return db_url.connect(url, **POOL_OPTIONS, **options)
+        return PostgresqlPool(**{**db_url.parse(url), **POOL_OPTIONS, **options})
     if scheme.startswith("sqlite"):
         path = db_url.parse(url)["database"]
         if path == ":memory:":
