@@ -29,12 +29,11 @@ STATS_FLUSH_SECONDS = 11  # PostgreSQL backends flush their statistics within 10
 
 def postgres_rows(ctx, requests: dict) -> list[str]:
     """One line per entry of `requests` (label -> request_for(i)): rows read per request."""
-    import psycopg2
+    import psycopg
 
     from connector.config import load_settings
 
-    connection = psycopg2.connect(load_settings(ctx.config).database_url)
-    connection.autocommit = True
+    connection = psycopg.connect(load_settings(ctx.config).database_url, autocommit=True)
     lines = []
     try:
         time.sleep(STATS_FLUSH_SECONDS)  # earlier scenarios' statistics are in before we start

@@ -173,10 +173,9 @@ def scratch_database(backend: str, workdir: Path):
 def postgres_statement(database_url: str, statement: str) -> list:
     """Run one statement on its own autocommit connection (CREATE DATABASE, VACUUM and SHOW
     need one); its rows, if it returns any."""
-    import psycopg2
+    import psycopg
 
-    connection = psycopg2.connect(database_url)
-    connection.autocommit = True
+    connection = psycopg.connect(database_url, autocommit=True)
     try:
         with connection.cursor() as cursor:
             cursor.execute(statement)

@@ -48,7 +48,7 @@ def open_database(url: str, statement_timeout_seconds: int = 0):
     if scheme in ("postgres", "postgresql"):
         options = {"options": f"-c statement_timeout={statement_timeout_seconds * 1000}"} \
             if statement_timeout_seconds else {}
-        return PostgresqlPool(**{**db_url.parse(url), **POOL_OPTIONS, **options})
+        return PostgresqlPool(**{**db_url.parse(url), **POOL_OPTIONS, **options}, prefer_psycopg3=True)
     if scheme.startswith("sqlite"):
         path = db_url.parse(url)["database"]
         if path == ":memory:":
@@ -395,7 +395,7 @@ def retry_on_conflict(func):
         for attempt in range(1, RETRY_ATTEMPTS + 1):
             try:
                 return func(*args, **kwargs)
-            except Exception as exc:  # noqa: BLE001 - psycopg2's rollback errors are not peewee's
+            except Exception as exc:  # noqa: BLE001 - psycopg's rollback errors are not peewee's
                 if attempt == RETRY_ATTEMPTS or not _retryable(exc) or database.obj.in_transaction():
                     raise
                 time.sleep(0.01 * 2 ** attempt)
@@ -415,11 +415,11 @@ def _retryable(exc: Exception) -> bool:
 
 
 def _pgcode(exc: Exception) -> str | None:
-    """The SQLSTATE of a PostgreSQL error. peewee re-raises psycopg2's error as its own, with only
-    the message: the code is on the psycopg2 error it was raised from (its __context__)."""
+    """The SQLSTATE of a PostgreSQL error. peewee re-raises psycopg's error as its own, with only
+    the message: the code is on the psycopg error it was raised from (its __context__)."""
     seen = exc
     while seen is not None:
-        if getattr(seen, "pgcode", None):
-            return seen.pgcode
+        if getattr(seen, "sqlstate", None):
+            return seen.sqlstate
         seen = getattr(seen, "orig", None) or seen.__cause__ or seen.__context__
     return None

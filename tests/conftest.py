@@ -13,7 +13,7 @@ import uuid
 from pathlib import Path
 from urllib.parse import urlparse, urlunparse
 
-import psycopg2
+import psycopg
 import pytest
 import yaml
 from click.testing import CliRunner
@@ -154,11 +154,9 @@ def _close(db) -> None:
 
 def _pg_connect(server_url: str):
     try:
-        conn = psycopg2.connect(server_url)
-    except psycopg2.OperationalError as exc:
+        return psycopg.connect(server_url, autocommit=True)
+    except psycopg.OperationalError as exc:
         pytest.fail(f"{POSTGRES_ENV}={server_url} is set but PostgreSQL does not answer: {exc}", pytrace=False)
-    conn.autocommit = True
-    return conn
 
 
 def _create_pg_database(server_url: str) -> str:
@@ -179,8 +177,7 @@ def _drop_pg_database(server_url: str, url: str) -> None:
 
 
 def _truncate_pg(url: str) -> None:
-    conn = psycopg2.connect(url)
-    conn.autocommit = True
+    conn = psycopg.connect(url, autocommit=True)
     with conn.cursor() as cur:
         cur.execute("SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'schema_migration'")
         tables = ", ".join(f'"{row[0]}"' for row in cur.fetchall())

@@ -7,7 +7,7 @@ The window is set on the pool per test (an hour, or none), so no test depends on
 machine runs. What a backend last ran is read from pg_stat_activity by another connection."""
 from __future__ import annotations
 
-import psycopg2
+import psycopg
 import pytest
 
 from connector.db import database
@@ -21,8 +21,7 @@ def observer(db_url):
     """A connection of the test's own, outside the app's pool (PostgreSQL only)."""
     if not db_url.startswith("postgresql"):
         pytest.skip("the pool's ping is PostgreSQL's")
-    conn = psycopg2.connect(db_url)
-    conn.autocommit = True
+    conn = psycopg.connect(db_url, autocommit=True)
     yield conn
     conn.close()
 

@@ -3,7 +3,7 @@ refused naming the SCIM attribute (never a column), bad text never reaches Postg
 statement PostgreSQL cancels (server.statement_timeout_seconds) is a 503 with the request id."""
 from __future__ import annotations
 
-import psycopg2
+import psycopg
 import pytest
 
 from connector.commands import CliState
@@ -63,7 +63,7 @@ def user_table_locked(app, db_url):
     statement reading it waits (PostgreSQL only)."""
     if not db_url.startswith("postgresql"):
         pytest.skip("statement_timeout is PostgreSQL's")
-    holder = psycopg2.connect(db_url)
+    holder = psycopg.connect(db_url)
     holder.cursor().execute('LOCK TABLE "user" IN ACCESS EXCLUSIVE MODE')
     yield
     holder.rollback()
