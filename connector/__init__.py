@@ -5,8 +5,8 @@ from __future__ import annotations
 from flask import Flask
 
 import oauth
-from connector import (admin_signin, db, health, http_errors, metrics, oauth_tenancy, ratelimit, request_log,
-                       scim_rate_limit, secret_key, statement_timeout, unread_bodies)
+from connector import (admin_signin, database_unavailable, db, health, http_errors, metrics, oauth_tenancy, ratelimit,
+                       request_log, scim_rate_limit, secret_key, unread_bodies)
 from connector.config import Settings, config_path_from_env, load_settings
 from connector.logs import configure_logging
 
@@ -38,7 +38,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.register_blueprint(join.bp)
     app.register_blueprint(audit_api.bp)
     http_errors.init_app(app)  # it takes over app-level error handlers outside /scim/v2
-    statement_timeout.init_app(app)  # after http_errors: it falls back on the handlers as they are then
+    database_unavailable.init_app(app)  # after http_errors: it falls back on the handlers as they are then
     unread_bodies.init_app(app, settings.scim.max_body_bytes)  # outermost WSGI layer
     return app
 

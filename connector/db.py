@@ -38,6 +38,7 @@ RETRY_ATTEMPTS = 5
 MAX_PARAMETERS = 10_000  # per statement: far inside SQLite's (32,766) and PostgreSQL's (65,535) limits
 _PG_RETRY_CODES = {"40001", "40P01"}  # serialization_failure, deadlock_detected
 _PG_QUERY_CANCELED = "57014"  # what a statement stopped by statement_timeout raises
+_PG_SERVER_GONE = {"57P01", "57P02", "57P03"}  # admin_shutdown (pg_terminate_backend too), crash_shutdown, cannot_connect_now
 
 
 def open_database(url: str, statement_timeout_seconds: int = 0):
@@ -406,6 +407,17 @@ def retry_on_conflict(func):
 def is_statement_timeout(exc: Exception) -> bool:
     """Did PostgreSQL cancel the statement (statement_timeout)?"""
     return _pgcode(exc) == _PG_QUERY_CANCELED
+
+
+def is_connection_lost(exc: Exception) -> bool:
+    """Did the request's PostgreSQL connection go away under it: a connection exception (SQLSTATE
+    class 08), the server shutting down or starting (57P01-57P03), or a connection the driver
+    now holds as closed (a network drop, which carries no SQLSTATE)?"""
+    code = _pgcode(exc)
+    if code is not None:
+        return code.startswith("08") or code in _PG_SERVER_GONE
+    conn = database.obj._state.conn if is_postgres() else None
+    return conn is not None and bool(getattr(conn, "closed", False))
 
 
 def _retryable(exc: Exception) -> bool:

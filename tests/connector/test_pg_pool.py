@@ -1,7 +1,7 @@
 """The PostgreSQL pool pings (`SELECT 1`) only a connection that sat idle: one given back within
 ping_after_idle_seconds goes out as it is. A connection the server closed while idle past the
 window is found out and replaced; one closed within it fails the one request that takes it,
-with the SCIM 500 document, and is not handed out again.
+with a SCIM 503 (try again; connector.database_unavailable), and is not handed out again.
 
 The window is set on the pool per test (an hour, or none), so no test depends on how fast the
 machine runs. What a backend last ran is read from pg_stat_activity by another connection."""
@@ -75,7 +75,7 @@ def test_a_connection_closed_within_the_window_fails_one_request_with_a_scim_err
     monkeypatch.setattr(database.obj, "ping_after_idle_seconds", HOUR)
     terminate(observer, next_pooled_backend())
     response = scim.get(f"/Users/{user['id']}", headers={"X-Request-Id": "lost-1"})
-    assert_scim_error(response, 500, None, "Request id: lost-1.")
+    assert_scim_error(response, 503, None, "The connection to the database was lost; try again. Request id: lost-1.")
     assert scim.get(f"/Users/{user['id']}").status_code == 200
 
 
@@ -85,6 +85,6 @@ def test_a_write_on_a_connection_closed_within_the_window_fails_with_a_scim_erro
     terminate(observer, next_pooled_backend())
     deactivate = {"op": "replace", "path": "active", "value": False}
     assert_scim_error(scim.ops(f"/Users/{user['id']}", deactivate, headers={"X-Request-Id": "lost-2"}),
-                      500, None, "Request id: lost-2.")
+                      503, None, "Request id: lost-2.")
     assert scim.ops(f"/Users/{user['id']}", deactivate).status_code == 200
     assert scim.get(f"/Users/{user['id']}").get_json()["active"] is False
