@@ -220,8 +220,10 @@ def paging_depth(ctx: Context, rows: dict) -> list[str]:
     depths = {"start": 1, "middle": last // 2 + 1, "end": last}
     found, first = {}, {}
     for label, start in depths.items():
-        result = run_load(HOST, ctx.port, lambda i, s=start: json_request(
-            "GET", page_path(s + PAGE * (i % 2)), headers=_bearer(state)), total=DEPTH_SAMPLES, clients=1, time_limit=60)
+        # Two full pages in turn: the one at the depth and the next (at the end, the one before).
+        step = PAGE if start + PAGE <= last else -PAGE
+        result = run_load(HOST, ctx.port, lambda i, s=start, d=step: json_request(
+            "GET", page_path(s + d * (i % 2)), headers=_bearer(state)), total=DEPTH_SAMPLES, clients=1, time_limit=60)
         if result.failure_count:
             raise RuntimeError(f"paging at startIndex {start}: {'; '.join(result.failures)}")
         found[label] = result.percentile_ms(50)
