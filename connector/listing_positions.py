@@ -99,7 +99,9 @@ def _remember(org, changes: int, found: dict) -> None:
     identity = _identity(org)
     with _lock:
         kept = _kept.get(identity)
-        if kept is None or kept[0] != changes:
+        if kept is not None and kept[0] > changes:
+            return  # a slower request found these before a change another one has seen since
+        if kept is None or kept[0] < changes:
             kept = _kept[identity] = (changes, {})
         _kept.move_to_end(identity)
         positions = kept[1]
