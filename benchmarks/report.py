@@ -1,6 +1,6 @@
 """The printed table: one row per scenario and backend, throughput also as a ratio to the floor:
-the floor measured right before the scenario when the run did (`floor req/s`), else the floor
-of the run's start."""
+the floor measured next to the scenario when the run did (`floor req/s`: the higher of its
+measures right before and right after), else the floor of the run's start."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -17,7 +17,7 @@ class Row:
     backend: str
     result: LoadResult
     worker_rss_mb: float
-    floor_throughput: float | None = None  # the floor's requests/s measured right before this scenario
+    floor_throughput: float | None = None  # the floor's requests/s measured next to this scenario
 
     def ratio(self, run_floor: float | None) -> float | None:
         """Throughput as a share of the floor next to it (else of the run's floor)."""

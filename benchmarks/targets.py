@@ -3,7 +3,7 @@
     TARGET <what>: <figure> (target <x>) met|NOT MET
 
 Throughput targets are ratios to the floor (the bare Flask endpoint under the same server),
-measured right before the scenario (benchmarks.runner; else the run's floor, at its start);
+measured next to the scenario (benchmarks.runner; else the run's floor, at its start);
 a target whose figure was not measured in this run (a scenario left out with --only, or one
 that failed) is left out.
 """
