@@ -6,7 +6,9 @@
   server.timeout_seconds;
 - a connection that went away under the request (a PostgreSQL restart or failover, a
   terminated backend, a dropped network; connector.pg_pool hands out a connection used a
-  moment ago without asking the server first). The connection is not used again.
+  moment ago without asking the server first). The connection is not used again;
+- no connection could be made (PostgreSQL down, restarting, or unreachable), as /readyz reports
+  it.
 
 Other database errors keep the app's 500 answer."""
 from __future__ import annotations
@@ -17,13 +19,14 @@ from flask import Flask, g
 from peewee import InterfaceError, OperationalError
 from werkzeug.exceptions import ServiceUnavailable
 
-from connector.db import is_connection_lost, is_statement_timeout
+from connector.db import is_connection_lost, is_statement_timeout, is_unreachable
 from connector.http_errors import is_scim_path, render_error
 from scim.blueprint import error_response
 from scim.errors import ServiceUnavailable as ScimServiceUnavailable
 
 TIMED_OUT = "The database did not answer in time; try again later."
 LOST = "The connection to the database was lost; try again."
+UNREACHABLE = "The database cannot be reached; try again later."
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +41,8 @@ def init_app(app: Flask) -> None:
             detail, what = TIMED_OUT, "a statement ran past the statement timeout"
         elif is_connection_lost(error):
             detail, what = LOST, f"the database connection was lost ({error})"
+        elif is_unreachable(error):
+            detail, what = UNREACHABLE, f"no connection to the database could be made ({error})"
         else:
             return unexpected(error)
         request_id = g.get("request_id") or "-"

@@ -420,6 +420,14 @@ def is_connection_lost(exc: Exception) -> bool:
     return conn is not None and bool(getattr(conn, "closed", False))
 
 
+def is_unreachable(exc: Exception) -> bool:
+    """Could the request get no PostgreSQL connection at all (the server down, refusing or not
+    reachable; credentials refused)? A failed connect carries no SQLSTATE and leaves the request
+    without a connection."""
+    return (is_postgres() and isinstance(exc, OperationalError) and _pgcode(exc) is None
+            and database.obj._state.conn is None)
+
+
 def _retryable(exc: Exception) -> bool:
     if _pgcode(exc) in _PG_RETRY_CODES:
         return True

@@ -6,9 +6,9 @@ server closed while it sat in the pool (a restart, pg_terminate_backend, a dropp
 On PostgreSQL that is a round trip before every request's first statement. A connection given
 back less than PING_AFTER_IDLE_SECONDS ago is handed out without it; one idle for longer is
 checked as before. If a connection does die within the window, the request's first statement
-fails, the request answers the SCIM 500 document (request id, cause in the log), and the dead
-connection is not put back into the pool (peewee's check-in drops a connection whose state is
-unknown), so only that one request fails.
+fails, the request answers a SCIM 503 "try again" with its request id (cause in the log;
+connector.database_unavailable), and the dead connection is not put back into the pool
+(peewee's check-in drops a connection whose state is unknown), so only that one request fails.
 """
 from __future__ import annotations
 
