@@ -10,7 +10,8 @@ from __future__ import annotations
 import psycopg
 import pytest
 
-from connector.db import database
+from connector.db import database, open_database
+from connector.pg_pool import PostgresqlPool
 from tests.helpers import assert_scim_error
 
 HOUR = 3600.0
@@ -88,3 +89,15 @@ def test_a_write_on_a_connection_closed_within_the_window_fails_with_a_scim_erro
                       503, None, "Request id: lost-2.")
     assert scim.ops(f"/Users/{user['id']}", deactivate).status_code == 200
     assert scim.get(f"/Users/{user['id']}").get_json()["active"] is False
+
+
+def test_a_postgresql_pool_url_opens_the_same_pool(db_url):
+    """playhouse's `postgresql+pool://` (accepted by the config) means what postgresql:// does."""
+    if not db_url.startswith("postgresql"):
+        pytest.skip("a postgresql+pool:// URL is PostgreSQL's")
+    db = open_database(db_url.replace("postgresql://", "postgresql+pool://", 1))
+    assert isinstance(db, PostgresqlPool)
+    db.connect()
+    assert db.execute_sql("SELECT 1").fetchone() == (1,)
+    db.close_all()
+
