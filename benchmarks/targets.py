@@ -42,13 +42,10 @@ def targets(ctx: Context, rows: dict) -> list[str]:
     for label, p50 in ctx.state.get("paging_depth_p50_ms", {}).items():
         lines.append(line(f"page of {users.PAGE} users, {label} of {users.SCALES['large']:,}", f"p50 {p50:.2f} ms",
                           f"<= {PAGE_P50_MS:g} ms", p50 <= PAGE_P50_MS))
-    for kind in (users.LOOKUP, users.GET_BY_ID):
-        small, large = (rows.get(users.scaled(kind, size)) for size in users.SCALES)
-        if small and large:
-            ratio = large.result.percentile_ms(50) / small.result.percentile_ms(50)
-            lines.append(line(f"{kind} p50 at {users.SCALES['large']:,} users vs {users.SCALES['small']:,}",
-                              f"{large.result.percentile_ms(50):.2f} / {small.result.percentile_ms(50):.2f} ms = "
-                              f"{ratio:.2f}x", f"<= {SCALE_RATIO:g}x", ratio <= SCALE_RATIO))
+    for kind, (small, large) in ctx.state.get("scale_p50_ms", {}).items():
+        lines.append(line(f"{kind} p50 at {users.SCALES['large']:,} users vs {users.SCALES['small']:,}",
+                          f"{large:.2f} / {small:.2f} ms = {large / small:.2f}x", f"<= {SCALE_RATIO:g}x",
+                          large / small <= SCALE_RATIO))
     if users.PAGING in rows:
         paging = rows[users.PAGING]
         lines.append(line(f"worker memory paging through {users.SCALES['large']:,} users "

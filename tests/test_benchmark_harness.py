@@ -176,10 +176,10 @@ def test_target_lines_say_met_or_not_met():
     rows = {users.CREATE: row(users.CREATE, 0.01, 50), users.LOOKUP: row(users.LOOKUP, 0.01, 40),
             users.GET_BY_ID: Row(users.GET_BY_ID, "sqlite", LoadResult(latencies=[0.01] * 60, elapsed=1.0), 50.0,
                                  floor_throughput=120.0),
-            users.scaled(users.GET_BY_ID, "small"): row("s", 0.002, 10),
-            users.scaled(users.GET_BY_ID, "large"): row("l", 0.003, 10), users.PAGING: row(users.PAGING, 0.02, 9, 250.0)}
+            users.PAGING: row(users.PAGING, 0.02, 9, 250.0)}
     ctx = Context(backend="sqlite", floor_throughput=100.0)
-    ctx.state.update(initial_sync_seconds=59.0, paging_depth_p50_ms={"end": 16.0})
+    ctx.state.update(initial_sync_seconds=59.0, paging_depth_p50_ms={"end": 16.0},
+                     scale_p50_ms={users.GET_BY_ID: (2.0, 3.0)})
     assert targets.targets(ctx, rows) == [
         "TARGET creating users, 4 clients: 0.50x floor (50 / 100 req/s) (target >= 0.40x) met",
         "TARGET userName eq lookups: 0.40x floor (40 / 100 req/s) (target >= 0.50x) NOT MET",
