@@ -29,8 +29,10 @@ class SharedKeySessionInterface(SecureCookieSessionInterface):
     """Flask's signed-cookie sessions, with the key loaded from the database on first use."""
 
     def open_session(self, app, request):
-        if not app.secret_key and self.get_cookie_name(app) not in request.cookies:
-            return self.session_class()  # nothing to verify; the key is loaded if it gets saved
+        if self.get_cookie_name(app) not in request.cookies:
+            # Nothing to verify (every SCIM request): no signer is built, and the key is loaded
+            # only if the session gets saved.
+            return self.session_class()
         return super().open_session(app, request)
 
     def get_signing_serializer(self, app):
