@@ -155,3 +155,22 @@ def test_redact_skips_only_text_no_pattern_would_change(text):
     for pattern, replacement in _REDACTIONS:
         masked = pattern.sub(replacement, masked)
     assert redact(text) == masked
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.dictionaries(st.sampled_from(["organisation", "client", "route", "detail"]),
+                       st.one_of(st.lists(_PIECES, max_size=6).map("".join), st.integers(), st.none()), max_size=4),
+       st.lists(_PIECES, max_size=6).map("".join))
+def test_a_log_line_masks_each_of_its_strings_as_redact_does(fields, message):
+    """The formatter checks a line's top-level strings together once: every field still comes
+    out exactly as `redact` makes it on its own."""
+    import logging
+
+    from connector.logs import JsonFormatter
+
+    record = logging.LogRecord("connector.request", logging.INFO, __file__, 1, "%s", (message,), None)
+    record.fields = fields
+    line = json.loads(JsonFormatter().format(record))
+    assert line["message"] == redact(message)
+    assert {key: line[key] for key in fields} == {key: redact(value) if isinstance(value, str) else value
+                                                 for key, value in fields.items()}
