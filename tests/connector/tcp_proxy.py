@@ -61,16 +61,23 @@ class _Pump(socketserver.BaseRequestHandler):
         client = self.request
         upstream = socket.create_connection(self.server.upstream, timeout=10)
         self.server._track(client, upstream)
-        peers = {client: upstream, upstream: client}
+        try:
+            self._pump({client: upstream, upstream: client})
+        finally:
+            upstream.close()
+
+    @staticmethod
+    def _pump(peers: dict) -> None:
+        """Copy bytes both ways until either side closes (or the proxy drops the pair)."""
         with selectors.DefaultSelector() as selector:
             for sock in peers:
                 selector.register(sock, selectors.EVENT_READ)
-            while True:
-                for key, _ in selector.select(timeout=0.5):
-                    try:
+            try:
+                while True:
+                    for key, _ in selector.select(timeout=0.5):
                         data = key.fileobj.recv(65536)
                         if not data:
                             return
                         peers[key.fileobj].sendall(data)
-                    except OSError:
-                        return
+            except (OSError, ValueError):  # a socket closed by drop_connections
+                return
