@@ -35,6 +35,9 @@ _REDACTIONS = (
 # pattern needs "://", a scheme name, "=", a double quote, "@" or a credential prefix. (A bare
 # ":" is not among them: the client label of every request line, "token:<name>", has one.)
 _MAY_HOLD_SECRETS = re.compile(r'[@="]|://|bearer|basic|ally[tarsc]_', re.IGNORECASE)
+# One encoder for every line: json.dumps(..., default=str) builds a new one per call, which costs
+# as much as encoding a request line.
+_ENCODER = json.JSONEncoder(default=str)
 
 
 def redact(text: str) -> str:
@@ -63,9 +66,8 @@ class JsonFormatter(logging.Formatter):
         if record.exc_info:
             entry["exception"] = self.formatException(record.exc_info)
         # The time and level are ours; only the rest can carry what a caller or a client wrote.
-        return json.dumps({"time": isoformat(datetime.fromtimestamp(record.created, timezone.utc)),
-                           "level": record.levelname, **{key: _clean(value) for key, value in entry.items()}},
-                          default=str)
+        return _ENCODER.encode({"time": isoformat(datetime.fromtimestamp(record.created, timezone.utc)),
+                                "level": record.levelname, **_redacted(entry)})
 
 
 class _StderrHandler(logging.StreamHandler):
@@ -102,6 +104,23 @@ def raise_level_to(level: str) -> None:
     """Drop records below `level` from now on (a stricter configured level stays)."""
     root = logging.getLogger()
     root.setLevel(max(root.level, logging.getLevelName(level)))
+
+
+def _redacted(entry: dict) -> dict:
+    """The entry with every string in it redacted. Its top-level strings (every string of a
+    request line) are checked together once; only when that check finds something, or a value
+    nests strings deeper, does each string go through `redact`."""
+    texts = []
+    for value in entry.values():
+        if isinstance(value, str):
+            texts.append(value)
+        elif isinstance(value, (dict, list, tuple)):
+            return _clean(entry)
+    # Joined by a newline, which no quick-check token holds: a token found in one string is
+    # found in the whole, and one spanning two strings only sends the entry the slow way.
+    if _MAY_HOLD_SECRETS.search("\n".join(texts)):
+        return _clean(entry)
+    return entry
 
 
 def _clean(value):
