@@ -35,9 +35,9 @@ _REDACTIONS = (
 # pattern needs "://", a scheme name, "=", a double quote, "@" or a credential prefix. (A bare
 # ":" is not among them: the client label of every request line, "token:<name>", has one.)
 _MAY_HOLD_SECRETS = re.compile(r'[@="]|://|bearer|basic|ally[tarsc]_', re.IGNORECASE)
-# One encoder for every line: json.dumps(..., default=str) builds a new one per call, which costs
-# as much as encoding a request line.
-_ENCODER = json.JSONEncoder(default=str)
+# One encoder for every line (json.dumps with default= builds a new one per call, which costs as
+# much as encoding a request line). A value JSON cannot hold is written as its text, redacted.
+_ENCODER = json.JSONEncoder(default=lambda value: redact(str(value)))
 
 
 def redact(text: str) -> str:

@@ -174,3 +174,18 @@ def test_a_log_line_masks_each_of_its_strings_as_redact_does(fields, message):
     assert line["message"] == redact(message)
     assert {key: line[key] for key in fields} == {key: redact(value) if isinstance(value, str) else value
                                                  for key, value in fields.items()}
+
+
+def test_a_field_json_cannot_hold_is_written_as_its_text_redacted():
+    import logging
+
+    from connector.logs import JsonFormatter
+
+    class Recipient:
+        def __str__(self):
+            return "Recipient(bob@acme.example)"
+
+    record = logging.LogRecord("connector.mailer", logging.INFO, __file__, 1, "sent", (), None)
+    record.fields = {"to": Recipient(), "more": {"to": Recipient()}}
+    line = json.loads(JsonFormatter().format(record))
+    assert line["to"] == "Recipient(<email>)" and line["more"] == {"to": "Recipient(<email>)"}
