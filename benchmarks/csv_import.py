@@ -25,7 +25,8 @@ from pathlib import Path
 if __package__ in (None, ""):  # run as a file: make the repository importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.servers import POSTGRES_ENV, BenchmarkError, ally_scim, free_port, scratch_database, write_config
+from benchmarks.servers import (POSTGRES_ENV, BenchmarkError, ally_scim, free_port, progress, scratch_database,
+                                write_config)
 
 NAME = "csv import"
 HEADING = "Bulk invite from CSV: `ally-scim import` of a fresh file into a fresh database, timed from outside the process."
@@ -86,7 +87,7 @@ def run(backends: list[str], rows: int = ROWS) -> tuple[list[Figures], list[str]
     figures, problems = [], []
     with tempfile.TemporaryDirectory(prefix="ally-bench-csv-") as workdir:
         for backend in backends:
-            print(f"... {backend}: {NAME} of {rows} lines", file=sys.stderr, flush=True)
+            progress(f"{backend}: {NAME} of {rows} lines")
             try:
                 figures.append(measure(backend, Path(workdir), rows))
             except BenchmarkError as exc:

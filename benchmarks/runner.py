@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import sys
 import tempfile
 from contextlib import ExitStack
 from dataclasses import dataclass
@@ -32,6 +31,7 @@ from benchmarks.servers import (
     connector_server,
     floor_server,
     free_port,
+    progress,
     running,
     scratch_database,
     write_config,
@@ -126,7 +126,7 @@ def _start_floor(workdir: Path, servers: ExitStack, problems: list[str]) -> Serv
 def _on_connector(backend: str, scenarios: list[Scenario], figures: list[Figure], workdir: Path, limits: Limits,
                   floor_throughput: float | None, lines: list[str], problems: list[str],
                   floor: Floor | None = None) -> list[Row]:
-    _progress(f"{backend}: fresh database, `ally-scim init`, `ally-scim serve` with 2 workers")
+    progress(f"{backend}: fresh database, `ally-scim init`, `ally-scim serve` with 2 workers")
     try:
         with scratch_database(backend, workdir) as database_url:
             port = free_port()
@@ -149,7 +149,7 @@ def _run_all(scenarios, server: ServerProcess, ctx: Context, backend: str, limit
              clients=4, time_limit=WARM_UP_SECONDS)
     rows = []
     for scenario in scenarios:
-        _progress(f"{backend}: {scenario.name}")
+        progress(f"{backend}: {scenario.name}")
         try:
             row = run_scenario(scenario, server, ctx, backend, limits, floor)
         except Exception as exc:  # noqa: BLE001 - one scenario that cannot run must not lose the others
@@ -167,7 +167,7 @@ def _figures(ctx: Context, rows: list[Row], backend: str, problems: list[str], f
     by_name = {row.scenario: row for row in rows}
     lines = []
     for figure in figures:
-        _progress(f"{backend}: {figure.title}")
+        progress(f"{backend}: {figure.title}")
         try:
             computed = figure.compute(ctx, by_name)
             lines += [f"{figure.title} [{backend}]", *(f"  {line}" for line in computed)] if computed else []
@@ -189,10 +189,6 @@ def _heading(limits: Limits) -> str:
             f"'vs floor' is throughput divided by the bare Flask endpoint's under the same server, measured for "
             f"{FLOOR_NEXT_SECONDS:g} s right before\nand right after each connector scenario, the higher of the two "
             f"('floor req/s'); the first row is the floor at the start of the run.\n")
-
-
-def _progress(message: str) -> None:
-    print(f"... {message}", file=sys.stderr, flush=True)
 
 
 def _parse(argv):

@@ -41,6 +41,11 @@ class MissingCommand(BenchmarkError):
     """An `ally-scim` command that does not exist (yet) in this checkout."""
 
 
+def progress(message: str) -> None:
+    """A progress line on stderr ("... message"), apart from the figures on stdout."""
+    print(f"... {message}", file=sys.stderr, flush=True)
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind((HOST, 0))
