@@ -45,7 +45,8 @@ def open_database(url: str, statement_timeout_seconds: int = 0):
     """A peewee Database for the URL; postgresql:// gets a pool (whose connections cancel any
     statement running longer than statement_timeout_seconds, when not 0), sqlite:// the pragmas
     above. Both are always pooled, so playhouse's `+pool` schemes mean the same."""
-    scheme = urlparse(url).scheme.removesuffix("+pool")
+    written = urlparse(url).scheme
+    scheme = written.removesuffix("+pool")
     if scheme in ("postgres", "postgresql"):
         options = {"options": f"-c statement_timeout={statement_timeout_seconds * 1000}"} \
             if statement_timeout_seconds else {}
@@ -56,7 +57,7 @@ def open_database(url: str, statement_timeout_seconds: int = 0):
             return db_url.connect(url, pragmas=SQLITE_PRAGMAS, check_same_thread=False)
         Path(path).parent.mkdir(parents=True, exist_ok=True)
         # A pool keeps each connection (and its pragmas) across requests instead of reopening.
-        pooled = url.replace(f"{urlparse(url).scheme}://", "sqlite+pool://", 1)
+        pooled = url.replace(f"{written}://", "sqlite+pool://", 1)
         db = db_url.connect(pooled, pragmas=SQLITE_PRAGMAS, check_same_thread=False,
                             max_connections=POOL_OPTIONS["max_connections"], stale_timeout=None)
         db.writer_queue = WriterQueue(str(Path(path).resolve()), SQLITE_BUSY_TIMEOUT_MS / 1000)

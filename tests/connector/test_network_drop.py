@@ -32,8 +32,9 @@ def proxy(db_url):
 def config_data(config_data, proxy):
     """The app's database URL goes through the proxy (the same database)."""
     server = urlparse(config_data["database_url"])
-    through = server._replace(netloc=server.netloc.replace(f":{server.port}", f":{proxy.port}"))
-    return {**config_data, "database_url": through.geturl()}
+    credentials = server.netloc.rpartition("@")[0]
+    netloc = f"{credentials}@127.0.0.1:{proxy.port}" if credentials else f"127.0.0.1:{proxy.port}"
+    return {**config_data, "database_url": server._replace(netloc=netloc).geturl()}
 
 
 def test_the_app_reaches_the_database_through_the_proxy(scim, proxy):

@@ -100,4 +100,3 @@ def test_a_postgresql_pool_url_opens_the_same_pool(db_url):
     db.connect()
     assert db.execute_sql("SELECT 1").fetchone() == (1,)
     db.close_all()
-
