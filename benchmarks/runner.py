@@ -22,6 +22,7 @@ from benchmarks.client import Request, run_load
 from benchmarks.memory import WorkerMemorySampler
 from benchmarks.report import Row, format_table
 from benchmarks.scenarios import CONNECTOR, FIGURES, FLOOR, SCENARIOS, Context, Figure, Scenario
+from benchmarks.worker_cpu import WorkerCpu
 from benchmarks.servers import (
     HOST,
     POSTGRES_ENV,
@@ -71,7 +72,7 @@ def main(argv: list[str] | None = None) -> int:
             rows += _on_connector(backend, on_connector, chosen_figures, workdir, limits, floor_throughput, lines,
                                   problems, next_floor)
     print(_heading(limits))
-    print(format_table(rows, floor_throughput))
+    print(format_table(rows, floor_throughput, floor_rows[0].cpu_ms if floor_rows else None))
     if lines:
         print("\n" + "\n".join(lines))
     if not args.only or csv_import.NAME in args.only:
@@ -89,29 +90,38 @@ class Floor:
     server: ServerProcess
     scenario: Scenario
 
-    def measure(self, limits: Limits) -> float:
-        """The floor's requests/s over the next FLOOR_NEXT_SECONDS (or the run's caps)."""
+    def measure(self, limits: Limits) -> tuple[float, float | None]:
+        """The floor's requests/s and its workers' CPU ms per request over the next
+        FLOOR_NEXT_SECONDS (or the run's caps)."""
         seconds = min(FLOOR_NEXT_SECONDS, limits.time_limit or FLOOR_NEXT_SECONDS)
         total = min(self.scenario.requests, limits.max_requests or self.scenario.requests)
-        return run_load(HOST, self.server.port, lambda i: self.scenario.request(Context(), i), total=total,
-                        clients=self.scenario.clients, time_limit=seconds).throughput
+        with WorkerCpu(self.server.pid) as cpu:
+            result = run_load(HOST, self.server.port, lambda i: self.scenario.request(Context(), i), total=total,
+                              clients=self.scenario.clients, time_limit=seconds)
+        return result.throughput, cpu.per_request_ms(result.requests)
 
 
 def run_scenario(scenario: Scenario, server: ServerProcess, ctx: Context, backend: str, limits: Limits,
                  floor: Floor | None = None) -> Row:
-    """Load the server with the scenario's requests while sampling worker memory (between two
-    measures of the floor, when given it: the row keeps the higher)."""
+    """Load the server with the scenario's requests while sampling worker memory and CPU time
+    (between two measures of the floor, when given it: the row keeps the higher throughput and
+    the lower CPU time per request)."""
     total = min(scenario.requests, limits.max_requests or scenario.requests)
     seconds = min(scenario.time_limit, limits.time_limit or scenario.time_limit)
     scenario.request(ctx, 0)  # fails here, clearly, when the scenario cannot build its requests
     hook = (lambda i, status, body: scenario.on_response(ctx, i, status, body)) if scenario.on_response else None
     before = floor.measure(limits) if floor else None
-    with WorkerMemorySampler(server.pid) as memory:
+    with WorkerMemorySampler(server.pid) as memory, WorkerCpu(server.pid) as cpu:
         result = run_load(HOST, server.port, lambda i: scenario.request(ctx, i), total=total,
                           clients=scenario.clients, time_limit=seconds, expect=scenario.expect,
                           on_response=hook)
-    floor_throughput = max(before, floor.measure(limits)) if floor else None
-    return Row(scenario.name, backend, result, memory.peak_mb, floor_throughput)
+    floor_throughput = floor_cpu_ms = None
+    if floor:
+        after = floor.measure(limits)
+        floor_throughput = max(before[0], after[0])
+        floor_cpu_ms = min((ms for _, ms in (before, after) if ms), default=None)
+    return Row(scenario.name, backend, result, memory.peak_mb, floor_throughput,
+               cpu_ms=cpu.per_request_ms(result.requests), floor_cpu_ms=floor_cpu_ms)
 
 
 def _start_floor(workdir: Path, servers: ExitStack, problems: list[str]) -> ServerProcess | None:

@@ -3,7 +3,9 @@
     TARGET <what>: <figure> (target <x>) met|NOT MET
 
 Throughput targets are ratios to the floor (the bare Flask endpoint under the same server),
-measured next to the scenario (benchmarks.runner; else the run's floor, at its start);
+measured next to the scenario (benchmarks.runner; else the run's floor, at its start); the line
+also gives the floor's worker CPU time per request as a share of the scenario's when both were
+measured (benchmarks.worker_cpu), which the machine's other load moves much less;
 a target whose figure was not measured in this run (a scenario left out with --only, or one
 that failed) is left out.
 """
@@ -36,8 +38,9 @@ def targets(ctx: Context, rows: dict) -> list[str]:
         row = rows.get(getattr(users, attribute))
         ratio = row.ratio(ctx.floor_throughput) if row else None
         if ratio is not None:
-            floor = row.floor_throughput or ctx.floor_throughput
-            lines.append(line(what, f"{ratio:.2f}x floor ({row.result.throughput:.0f} / {floor:.0f} req/s)",
+            floor, cpu = row.floor_throughput or ctx.floor_throughput, row.cpu_ratio(None)
+            cpu_part = f"; worker CPU {cpu:.2f}x" if cpu is not None else ""
+            lines.append(line(what, f"{ratio:.2f}x floor ({row.result.throughput:.0f} / {floor:.0f} req/s{cpu_part})",
                               f">= {least:.2f}x", ratio >= least))
     for label, p50 in ctx.state.get("paging_depth_p50_ms", {}).items():
         lines.append(line(f"page of {users.PAGE} users, {label} of {users.SCALES['large']:,}", f"p50 {p50:.2f} ms",

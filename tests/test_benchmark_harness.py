@@ -1,12 +1,16 @@
 """The benchmark harness works: its client drives real servers for a bounded number of
 requests, its sampler finds the workers, its table prints. No figure is asserted."""
 import math
+import os
+import subprocess
+import sys
 
 import pytest
 
 from benchmarks.client import LoadResult, Request, json_request, run_load
 from benchmarks.memory import WorkerMemorySampler, worker_pids
 from benchmarks.report import COLUMNS, Row, format_table
+from benchmarks.worker_cpu import WorkerCpu, cpu_seconds
 from tests.helpers import wait_until
 from benchmarks.servers import (
     HOST,
@@ -75,16 +79,35 @@ def test_percentiles_are_nearest_rank():
 def test_table_gives_ratios_to_the_floor():
     floor = LoadResult(latencies=[0.002] * 10, elapsed=0.01)
     scim = LoadResult(latencies=[0.004] * 10, elapsed=0.04)
-    next_to_it = Row("GET /Users/1", "sqlite", scim, 42.5, floor_throughput=500.0)
-    table = format_table([Row("floor", "-", floor, 30.0), Row("GET /Users", "sqlite", scim, 42.5), next_to_it],
-                         floor.throughput)
+    next_to_it = Row("GET /Users/1", "sqlite", scim, 42.5, floor_throughput=500.0, cpu_ms=1.2, floor_cpu_ms=0.3)
+    table = format_table([Row("floor", "-", floor, 30.0, cpu_ms=0.4), Row("GET /Users", "sqlite", scim, 42.5, cpu_ms=1.6),
+                          next_to_it], floor.throughput, 0.4)
     header, floor_line, scim_line, next_line = table.splitlines()
-    assert header.split("  ")[0] == "scenario" and "worker RSS MB" in header and len(COLUMNS) == 11
-    assert floor_line.split()[-3:] == ["-", "1.00x", "30.0"]
+    assert header.split("  ")[0] == "scenario" and "worker RSS MB" in header and len(COLUMNS) == 13
+    assert floor_line.split()[-5:] == ["-", "1.00x", "0.40", "1.00x", "30.0"]
     assert scim_line.split() == ["GET", "/Users", "sqlite", "10", "0", "250.0", "4.00", "4.00", "4.00", "-", "0.25x",
-                                 "42.5"]
+                                 "1.60", "0.25x", "42.5"]
     # A scenario with the floor measured right before it is compared with that floor.
-    assert next_line.split()[-3:] == ["500", "0.50x", "42.5"]
+    assert next_line.split()[-5:] == ["500", "0.50x", "1.20", "0.25x", "42.5"]
+
+
+def test_worker_cpu_counts_the_time_of_the_masters_children():
+    """The test process stands in for the gunicorn master: a child started inside the block
+    burns 0.3 s of CPU, and the block counts it from nought."""
+    busy = "import time\nend = time.process_time() + 0.3\nwhile time.process_time() < end: pass\ntime.sleep(30)"
+    child = None
+    try:
+        with WorkerCpu(os.getpid()) as cpu:
+            child = subprocess.Popen([sys.executable, "-c", busy])
+            wait_until(lambda: (cpu_seconds(child.pid) or 0) >= 0.3, "the child's busy loop")
+    finally:
+        if child is not None:
+            child.kill()
+            child.wait()
+    assert 0.3 <= cpu.seconds < 5
+    assert cpu.per_request_ms(100) == pytest.approx(cpu.seconds * 10)
+    assert cpu.per_request_ms(0) is None
+    assert cpu_seconds(child.pid) is None  # gone
 
 
 def test_json_request_sends_scim_json():
@@ -175,7 +198,7 @@ def test_target_lines_say_met_or_not_met():
 
     rows = {users.CREATE: row(users.CREATE, 0.01, 50), users.LOOKUP: row(users.LOOKUP, 0.01, 40),
             users.GET_BY_ID: Row(users.GET_BY_ID, "sqlite", LoadResult(latencies=[0.01] * 60, elapsed=1.0), 50.0,
-                                 floor_throughput=120.0),
+                                 floor_throughput=120.0, cpu_ms=1.0, floor_cpu_ms=0.4),
             users.PAGING: row(users.PAGING, 0.02, 9, 250.0)}
     ctx = Context(backend="sqlite", floor_throughput=100.0)
     ctx.state.update(initial_sync_seconds=59.0, paging_depth_p50_ms={"end": 16.0},
@@ -183,7 +206,8 @@ def test_target_lines_say_met_or_not_met():
     assert targets.targets(ctx, rows) == [
         "TARGET creating users, 4 clients: 0.50x floor (50 / 100 req/s) (target >= 0.40x) met",
         "TARGET userName eq lookups: 0.40x floor (40 / 100 req/s) (target >= 0.50x) NOT MET",
-        "TARGET get by id: 0.50x floor (60 / 120 req/s) (target >= 0.50x) met",  # the floor measured next to it
+        # the floor measured next to it, and the workers' CPU time per request beside it
+        "TARGET get by id: 0.50x floor (60 / 120 req/s; worker CPU 0.40x) (target >= 0.50x) met",
         "TARGET page of 100 users, end of 100,000: p50 16.00 ms (target <= 15 ms) NOT MET",
         "TARGET GET /Users/{id} p50 at 100,000 users vs 1,000: 3.00 / 2.00 ms = 1.50x (target <= 1.2x) NOT MET",
         "TARGET worker memory paging through 100,000 users (9 pages): 250 MB (target < 200 MB) NOT MET",
