@@ -102,11 +102,12 @@ def _normalise_operation(rt: ResourceType, raw, index: int) -> list[dict]:
         return _expand_pathless(rt, op, value, index)
     if isinstance(path, str) and _is_extension_urn(rt, path):
         return _whole_extension(rt, op, rt.schema_by_urn(path), value, index)
-    if op == "remove" and isinstance(value, list) and isinstance(path, str):
+    if op == "remove" and value is not None and isinstance(path, str):
         listed = _remove_listed_values(rt, path, value, index)
         if listed is not None:
             return listed
     if op in ("add", "replace") and value in (None, ""):
+        _refuse_adding_nothing(rt, op, path, index)
         # Entra's null-update test (entra/null_and_empty_clears): null or "" clears.
         return [{"op": "remove", "path": path, "index": index}]
     return [{"op": op, "path": path, "value": value, "index": index}]
@@ -131,10 +132,27 @@ def _expand_pathless(rt: ResourceType, op: str, value, index: int) -> list[dict]
             # Okta (okta/group_rename_pathless_replace): the echoed read-only "id" (also meta, groups) is ignored.
             continue
         if item in (None, ""):
+            _refuse_adding_nothing(rt, op, key, index)
             out.append({"op": "remove", "path": key, "index": index})
         else:
             out.append({"op": op, "path": key, "value": item, "index": index})
     return out
+
+
+def _refuse_adding_nothing(rt: ResourceType, op: str, path_text, index: int) -> None:
+    """An `add` of null or "" to a multi-valued attribute (members, roles, emails ...) is
+    refused: RFC 7644 §3.5.2.1 adds values and requires one, and clearing there would drop
+    every member or role on a value no IdP means as "remove all". A null `replace`, or an
+    `add` to a single-valued attribute, still clears (Entra's null-update test)."""
+    if op != "add" or not isinstance(path_text, str):
+        return
+    try:
+        path = paths.parse(path_text, rt)
+    except ScimError:
+        return  # the operation itself reports the bad path
+    if path.attribute.multi_valued and path.sub_attribute is None:
+        raise InvalidValue(f"Operation {index + 1}: 'add' to '{path.key}' needs the values to add; "
+                           f"use 'remove' (or 'replace' with an empty list) to take values away.")
 
 
 def _is_read_only(rt: ResourceType, key: str) -> bool:
@@ -161,10 +179,12 @@ def _whole_extension(rt: ResourceType, op, schema, value, index: int) -> list[di
     return _expand_pathless(rt, op, {f"{schema.id}:{k}": v for k, v in value.items()}, index)
 
 
-def _remove_listed_values(rt: ResourceType, path_text: str, values: list, index: int) -> list[dict] | None:
+def _remove_listed_values(rt: ResourceType, path_text: str, values, index: int) -> list[dict] | None:
     """Entra (entra/group_members_remove_value_array): {"op": "Remove", "path": "members", "value":
     [{"value": id}]} removes just those members, not all of them (MS-COMPAT; RFC 7644
-    §3.5.2.2 read literally would empty the group). None when the path is not such a list."""
+    §3.5.2.2 read literally would empty the group). One object alone names one value the same
+    way; any other value is refused rather than read as "remove all". None when the path is not
+    such a list."""
     try:
         path = paths.parse(path_text, rt)
     except InvalidPath:
@@ -172,6 +192,9 @@ def _remove_listed_values(rt: ResourceType, path_text: str, values: list, index:
     attribute = path.attribute
     if not (attribute.multi_valued and attribute.sub("value")) or path.value_filter or path.sub_attribute:
         return None
+    values = [values] if isinstance(values, dict) else values
+    if not isinstance(values, list):
+        values = [None]
     ids = [item.get("value") if isinstance(item, dict) else None for item in values]
     if not all(isinstance(i, str) for i in ids):
         raise InvalidValue(f"Removing listed values of '{path.key}' needs objects with a string 'value'.")

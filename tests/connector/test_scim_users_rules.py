@@ -140,6 +140,15 @@ def test_roles_admin_grants_and_its_removal_revokes(scim, db):
             .order_by(AuditEvent.id)] == ["user.admin_granted", "user.admin_revoked", "user.admin_granted"]
 
 
+def test_adding_null_roles_keeps_the_admin_right(scim, db):
+    """An add of null or "" to roles is refused (it used to clear roles, and so revoke admin)."""
+    user = create(scim, "hap@acme.example", roles=[{"value": "admin"}])
+    for operation in ({"op": "Add", "path": "roles", "value": None}, {"op": "add", "value": {"roles": ""}}):
+        assert_scim_error(scim.ops(f"/Users/{user['id']}", operation), 400, "invalidValue")
+    assert stored(user["id"]).is_admin
+    assert scim.get(f"/Users/{user['id']}").get_json()["roles"] == [{"value": "admin"}]
+
+
 def test_manager_set_changed_and_cleared(scim, db):
     boss = create(scim, "ivy@acme.example", displayName="Ivy Boss")
     user = create(scim, "jay@acme.example", **{ENTERPRISE: {"manager": {"value": boss["id"]}}})

@@ -70,6 +70,30 @@ EDGE_CASES = {
     "Remove with an empty value array removes nobody": (
         "PATCH", "/Groups/{{group.id}}?attributes=members", [{"op": "Remove", "path": "members", "value": []}],
         200, {"members": [{"value": "{{user.id}}"}, {"value": "{{member.id}}"}]}),
+    "Remove with one object as its value removes just that member": (
+        "PATCH", "/Groups/{{group.id}}?attributes=members",
+        [{"op": "Remove", "path": "members", "value": {"value": "{{member.id}}"}}],
+        200, {"members": [{"value": "{{user.id}}"}]}),
+    "Remove with a bare string as its value is refused, not read as remove all": (
+        "PATCH", "/Groups/{{group.id}}", [{"op": "Remove", "path": "members", "value": "{{member.id}}"}],
+        400, {"scimType": "invalidValue", "detail": "Removing listed values of 'members' needs objects with a string 'value'."}),
+    "an Add of null to members is refused, not read as remove all": (
+        "PATCH", "/Groups/{{group.id}}", [{"op": "Add", "path": "members", "value": None}],
+        400, {"scimType": "invalidValue", "detail": "Operation 1: 'add' to 'members' needs the values to add; use "
+                                                    "'remove' (or 'replace' with an empty list) to take values away."}),
+    "an Add of an empty string to a user's multi-valued attribute is refused": (
+        "PATCH", "/Users/{{user.id}}", [{"op": "add", "path": "title", "value": ""},
+                                        {"op": "Add", "path": "phoneNumbers", "value": ""}],
+        400, {"scimType": "invalidValue", "detail": "Operation 2: 'add' to 'phoneNumbers' needs the values to add; use "
+                                                    "'remove' (or 'replace' with an empty list) to take values away."}),
+    "a path-less Add with null emails is refused": (
+        "PATCH", "/Users/{{user.id}}", [{"op": "add", "value": {"emails": None}}],
+        400, {"scimType": "invalidValue", "detail": "Operation 1: 'add' to 'emails' needs the values to add; use "
+                                                    "'remove' (or 'replace' with an empty list) to take values away."}),
+    "an Add of null to a single-valued attribute still clears it (Entra's null update)": (
+        "PATCH", "/Users/{{user.id}}", [{"op": "Add", "path": "title", "value": None},
+                                        {"op": "Add", "path": 'emails[type eq "home"].value', "value": ""}],
+        200, {"userName": "alice@acme.example"}),
     "a null extension in a path-less replace clears it": (
         "PATCH", "/Users/{{user.id}}", [{"op": "replace", "value": {ENTERPRISE: None}}], 200, {"userName": "alice@acme.example"}),
 }
@@ -101,6 +125,15 @@ def test_entra_remove_with_value_array_keeps_other_members(api, world):
             {"op": "Remove", "path": "members", "value": [{"value": world["member.id"]}, {"value": "absent-id"}]})
     group = api.get(f"/Groups/{world['group.id']}").get_json()
     assert [m["value"] for m in group["members"]] == [world["user.id"]]
+
+
+def test_adding_null_members_keeps_them_and_replacing_with_null_empties_the_group(api, world):
+    """IDP.md pitfall 20: null and "" clear where a value is replaced, never where one is added."""
+    group_path = f"/Groups/{world['group.id']}"
+    assert api.ops(group_path, {"op": "add", "path": "members", "value": None}).status_code == 400
+    assert len(api.get(group_path).get_json()["members"]) == 2
+    assert api.ops(group_path, {"op": "Replace", "path": "members", "value": None}).status_code == 200
+    assert "members" not in api.get(group_path).get_json()
 
 
 def test_password_is_never_returned(api, world):
