@@ -4,6 +4,8 @@ scenarios themselves are replayed by test_idp_replay.py."""
 import threading
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from connector import teams
 from connector.errors import StaleVersion
@@ -54,6 +56,45 @@ def test_membership_forms(api, make_user, operations, expected):
     assert response.status_code == 200, response.get_json()
     assert api.member_ids(group_id) == expected(users)
     assert User.select().count() == 3  # membership changes never touch users
+
+
+def _member_values(ids):
+    """What an IdP, or something posing as one, may put in the value of a members operation."""
+    one_id = st.sampled_from(ids)
+    reference = st.one_of(one_id.map(lambda id_: {"value": id_}), one_id.map(lambda id_: {"value": id_, "display": "x"}),
+                          st.just({"value": None}), st.just({}))
+    return st.one_of(st.none(), st.just(""), st.just([]), one_id, reference, st.lists(reference, max_size=3),
+                     st.integers(), st.booleans(), st.lists(one_id, max_size=2))
+
+
+def _named(value) -> set:
+    """The ids a remove's value names."""
+    items = value if isinstance(value, list) else [value]
+    return {item.get("value") for item in items if isinstance(item, dict)}
+
+
+def test_an_add_never_takes_a_member_away_and_a_remove_only_what_it_names(api, make_user):
+    """Whatever the value of an add or a remove of `members` (IDP.md pitfalls 3, 20): a refused
+    operation changes nothing, an add keeps every member, and a remove with a value takes away
+    only members its value names (never the whole group)."""
+    group_id, users = _group_with(api, make_user, count=4)
+
+    @settings(max_examples=120, deadline=None)
+    @given(op=st.sampled_from(["add", "Add", "remove", "Remove"]), value=_member_values(users + ["no-such-user"]))
+    def run(op, value):
+        api.ops(f"/Groups/{group_id}", {"op": "replace", "path": "members", "value": [{"value": u} for u in users[:3]]})
+        before = api.member_ids(group_id)
+        response = api.ops(f"/Groups/{group_id}", {"op": op, "path": "members", "value": value})
+        after = api.member_ids(group_id)
+        assert response.status_code in (200, 400), response.get_json()
+        if response.status_code == 400:
+            assert after == before
+        elif op.lower() == "add":
+            assert after >= before
+        elif value is not None:
+            assert after <= before and before - after <= _named(value)
+
+    run()
 
 
 def test_okta_rename_with_the_read_only_id(api, make_user):
