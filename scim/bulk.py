@@ -169,6 +169,8 @@ def _dispatch(ctx: handlers.Context, method: str, operation: dict) -> handlers.S
     if rt is None:
         raise NotFound(f"No resource endpoint at {path}.")
     data, version = operation.get("data"), operation.get("version")
+    if version is not None and not isinstance(version, str):
+        raise InvalidSyntax("The operation's 'version' must be a string: the resource's ETag, such as W/\"3\".")
     if method == "POST" and not resource_id:
         return handlers.handle_create(ctx, rt, _object(data))
     if not resource_id or method not in ("PUT", "PATCH", "DELETE"):

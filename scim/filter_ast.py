@@ -199,7 +199,10 @@ def parse_datetime(text: str) -> datetime | None:
     if "T" not in text.upper():
         return None
     if parsed.tzinfo is not None:
-        parsed = parsed.astimezone(timezone.utc).replace(tzinfo=None)
+        try:
+            parsed = parsed.astimezone(timezone.utc).replace(tzinfo=None)
+        except OverflowError:  # e.g. 0001-01-01T00:00:00+01:00, before the first representable moment
+            return None
     return parsed
 
 

@@ -76,6 +76,22 @@ def test_a_bulk_id_that_is_not_a_string_fails_only_its_operation(api, bulk_id):
     assert body["Operations"][0]["response"]["detail"] == "'bulkId' must be a string."
 
 
+@pytest.mark.parametrize("version", [1, True, [], {}, 1.5])
+@pytest.mark.parametrize("method", ["DELETE", "PATCH", "PUT"])
+def test_a_version_that_is_not_a_string_fails_only_its_operation(api, method, version):
+    """Found by the generated-request tests: a number as the version was a 500 for its operation."""
+    user = api.create_user("versioned")["id"]
+    data = {"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+            "Operations": [{"op": "replace", "path": "title", "value": "t"}]} if method == "PATCH" else \
+        {"schemas": [USER], "userName": "versioned"}
+    body = bulk(api, {"method": method, "path": f"/Users/{user}", "version": version, "data": data},
+                {"method": "POST", "path": "/Users", "data": {"schemas": [USER], "userName": "fine"}}).get_json()
+    assert [op["status"] for op in body["Operations"]] == ["400", "201"]
+    assert body["Operations"][0]["response"]["scimType"] == "invalidSyntax"
+    assert body["Operations"][0]["response"]["detail"].startswith("The operation's 'version' must be a string")
+    assert api.get(f"/Users/{user}").status_code == 200
+
+
 def test_fail_on_errors_stops_the_rest(api):
     """RFC 7644 §3.7.3: after failOnErrors errors, the remaining operations are not performed."""
     bad = {"method": "POST", "path": "/Users", "data": {"schemas": [USER]}}

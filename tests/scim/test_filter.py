@@ -186,6 +186,11 @@ def test_group_member_filters(api, people):
     ('active gt true', "The operator 'gt' is not supported for boolean attribute 'active'."),
     ('active eq "maybe"', 'The value "maybe" is not a valid boolean for attribute \'active\'.'),
     ('meta.created gt "yesterday"', 'The value "yesterday" is not a valid dateTime for attribute \'created\'.'),
+    # an offset that takes it before year 1 in UTC (an OverflowError, once a 500)
+    ('meta.lastModified gt "0001-01-01T00:00:00+01:00"',
+     'The value "0001-01-01T00:00:00+01:00" is not a valid dateTime for attribute \'lastModified\'.'),
+    ('meta.created lt "9999-12-31T23:59:59-01:00"',
+     'The value "9999-12-31T23:59:59-01:00" is not a valid dateTime for attribute \'created\'.'),
     ('userName eq 5', "The value 5 is not a valid string for attribute 'userName'."),
     ('active co "t"', "The operator 'co' is not supported for boolean attribute 'active'."),
     ('userName eq', "Invalid filter 'userName eq'"),
