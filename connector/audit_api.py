@@ -21,6 +21,7 @@ from oauth.scopes import AUDIT_READ
 bp = Blueprint("audit_api", __name__, url_prefix="/api/v1")
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 1000
+MAX_EVENT_ID = 2**63 - 1  # the largest id a BIGINT (and SQLite's INTEGER) holds
 
 
 @bp.get("/audit")
@@ -28,9 +29,8 @@ def list_events():
     """Events oldest first; `next` is the URL of the following page, or null at the end."""
     organisation = _organisation()
     limit = _int_arg("limit", DEFAULT_LIMIT, 1, MAX_LIMIT)
-    after = _int_arg("after", 0, 0, None)
-    query = (audit.events_query(organisation, since=_since(), user=request.args.get("user"),
-                                action=request.args.get("action"))
+    after = _int_arg("after", 0, 0, MAX_EVENT_ID)
+    query = (audit.events_query(organisation, since=_since(), user=_text_arg("user"), action=_text_arg("action"))
              .where(AuditEvent.id > after).order_by(AuditEvent.id).limit(limit + 1))
     events = list(query)
     page, more = events[:limit], len(events) > limit
@@ -53,16 +53,25 @@ def _since() -> datetime | None:
     try:
         return parse_moment(text)
     except ValueError:
-        raise BadRequest(f"since={text!r} is not an ISO 8601 date or time, e.g. 2026-11-01T00:00:00Z") from None
+        raise BadRequest(f"since={text[:40]!r} is not an ISO 8601 date or time from year 1 to 9999, "
+                         f"e.g. 2026-11-01T00:00:00Z") from None
 
 
-def _int_arg(name: str, default: int, low: int, high: int | None) -> int:
+def _text_arg(name: str) -> str | None:
+    text = request.args.get(name)
+    if text is not None and "\x00" in text:
+        raise BadRequest(f"{name} must not contain a NUL character (%00)")
+    return text
+
+
+def _int_arg(name: str, default: int, low: int, high: int) -> int:
     text = request.args.get(name)
     if text is None or text == "":
         return default
-    if not text.isdigit() or int(text) < low or (high is not None and int(text) > high):
-        bounds = f"from {low} to {high}" if high is not None else f"{low} or more"
-        raise BadRequest(f"{name}={text!r} must be a whole number {bounds}")
+    # ASCII digits only (str.isdigit also takes "²"), and no longer than the bound (int() of
+    # thousands of digits is refused, or slow).
+    if not (text.isascii() and text.isdigit()) or len(text) > len(str(high)) or not low <= int(text) <= high:
+        raise BadRequest(f"{name}={text[:40]!r} must be a whole number from {low} to {high}")
     return int(text)
 
 

@@ -20,5 +20,8 @@ def parse_moment(text: str) -> datetime:
     """An ISO 8601 date or time ('Z' or an offset allowed) as naive UTC; ValueError otherwise."""
     moment = datetime.fromisoformat(text.strip().replace("Z", "+00:00").replace("z", "+00:00"))
     if moment.tzinfo is not None:
-        moment = moment.astimezone(timezone.utc).replace(tzinfo=None)
+        try:
+            moment = moment.astimezone(timezone.utc).replace(tzinfo=None)
+        except OverflowError:
+            raise ValueError(f"{text!r} is outside the range of dates this server can compare") from None
     return moment

@@ -55,10 +55,23 @@ def test_bad_parameters_are_named(client, org):
     headers = audit_token(org)
     for query, text in [("since=yesterday", "since='yesterday' is not an ISO 8601"),
                         ("limit=0", "limit='0' must be a whole number from 1 to 1000"),
-                        ("after=-3", "after='-3' must be a whole number 0 or more")]:
+                        ("after=-3", "after='-3' must be a whole number from 0 to 9223372036854775807"),
+                        # none of these may reach int(), the clock or the database as they are
+                        ("since=0001-01-01T00:00:00%2B01:00", "since='0001-01-01T00:00:00+01:00' is not an ISO 8601"),
+                        ("limit=%C2%B2", "limit='\\xb2' must be a whole number"),
+                        ("after=9223372036854775808", "after='9223372036854775808' must be a whole number"),
+                        ("limit=" + "9" * 4301, "limit='" + "9" * 40 + "' must be a whole number")]:
         response = client.get(f"/api/v1/audit?{query}", headers=headers)
+        assert response.status_code == 400, query[:40]
+        assert text in response.get_json()["detail"].encode("ascii", "backslashreplace").decode()
+
+
+def test_a_nul_in_a_filter_is_refused(client, org):
+    """PostgreSQL text cannot hold NUL: named as the problem, not a 500."""
+    for name, query in [("user", "user=a%00b"), ("action", "action=user.%00")]:
+        response = client.get(f"/api/v1/audit?{query}", headers=audit_token(org))
         assert response.status_code == 400
-        assert text in response.get_json()["detail"]
+        assert response.get_json()["detail"] == f"{name} must not contain a NUL character (%00)"
 
 
 def test_token_cli_accepts_the_audit_scope(cli, org):

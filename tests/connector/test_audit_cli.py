@@ -77,6 +77,9 @@ def test_listing_needs_org_and_prune_takes_no_listing_options(cli, org):
     assert mixed.exit_code == 2
     assert "--org, --json list events; `audit prune` does not take them" in mixed.stderr
     assert cli("audit", "prune", "--older-than", "0").exit_code == 2
+    for moment in ("yesterday", "0001-01-01T00:00:00+01:00"):  # the second is before year 1 in UTC
+        refused = cli("audit", "--org", "acme", "--since", moment)
+        assert refused.exit_code == 2 and f"{moment!r} is not an ISO 8601 date or time" in refused.stderr
 
 
 def age(days: int, count: int = 1, **fields) -> None:
