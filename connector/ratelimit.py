@@ -43,10 +43,16 @@ def seconds_until(ends: float, now: float) -> int:
 def add(key: str, amount: int, ends: float) -> int:
     """Add `amount` requests to `key`'s counter of the window ending at `ends`; the counter's
     new total, counted by every worker and host."""
-    total = _count(key[:MAX_KEY_LENGTH], _naive_utc(ends), amount)
+    total = _count(_storable(key), _naive_utc(ends), amount)
     if total == amount:  # this window's first count under the key: tidy ended windows
         _delete_ended(_naive_utc(time.time()))
     return total
+
+
+def _storable(key: str) -> str:
+    """The key as the counter's column can hold it: at most MAX_KEY_LENGTH characters, and no
+    NUL (PostgreSQL refuses it in text; keys carry what a client sent, such as a client id)."""
+    return key[:MAX_KEY_LENGTH].replace("\x00", "\\0")
 
 
 @retry_on_conflict

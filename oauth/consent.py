@@ -12,6 +12,7 @@ from oauth import scopes
 from oauth.context import Event, current, emit
 from oauth.csrf import check_csrf, csrf_token
 from oauth.grants import Grantor
+from oauth.server import unrepeatable_parameter
 
 SESSION_ADMIN = "admin"
 SIGN_IN_SECONDS = 30 * 60  # a sign-in is good for approving clients for half an hour
@@ -46,6 +47,11 @@ def authorize():
     """RFC 6749 §4.1.1-4.1.2: validate the request, make sure an admin of the client's
     organisation is signed in, show the consent page, and answer with a code or access_denied."""
     server = current().server
+    unrepeatable = unrepeatable_parameter(request.values)
+    if unrepeatable:
+        # Never redirected: the redirect URI is not known to be the client's (RFC 6749 §4.1.2.1).
+        return error_page(f"This authorization request cannot be used: its {unrepeatable} holds characters "
+                          f"that are not allowed there (a URI is ASCII; check the client's settings).", 400)
     try:
         grant = server.get_consent_grant(end_user=None)
     except OAuth2Error as error:

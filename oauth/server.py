@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from authlib.integrations.flask_oauth2 import AuthorizationServer
 from authlib.integrations.flask_oauth2.requests import FlaskOAuth2Payload, FlaskOAuth2Request
+from authlib.oauth2.base import invalid_error_characters
 from authlib.oauth2.rfc6749 import InvalidScopeError, OAuth2Request
 from authlib.oauth2.rfc6750 import BearerTokenGenerator
 from flask import request as flask_request
@@ -13,6 +14,11 @@ from oauth.context import OAuthContext
 from oauth.endpoints import IntrospectionEndpoint, RevocationEndpoint
 from oauth.grants import AuthorizationCodeGrant, ClientCredentialsGrant, RefreshTokenGrant, S256CodeChallenge
 from oauth.models import Client
+
+# Request parameters authlib repeats in an error description it builds itself. RFC 6749 §4.1.2.1
+# allows only printable ASCII without '"' and '\\' there, and authlib raises ValueError (a 500)
+# rather than build such an error, so these are checked before authlib reads them.
+REPEATED_BY_AUTHLIB = ("redirect_uri", "response_type")
 
 
 class PublicURLRequest(FlaskOAuth2Request):
@@ -33,6 +39,8 @@ class AllyAuthorizationServer(AuthorizationServer):
         super().__init__()
 
     def query_client(self, client_id):
+        if not isinstance(client_id, str) or "\x00" in client_id:
+            return None  # no client has it, and PostgreSQL refuses NUL in a text parameter
         return Client.get_or_none(Client.client_id == client_id)
 
     def save_token(self, token, request):
@@ -53,8 +61,21 @@ class AllyAuthorizationServer(AuthorizationServer):
         """RFC 6749 §5.2 invalid_scope, naming the scopes this server does not know."""
         unknown = sorted(set(scopes.to_tuple(scope)) - set(scopes.SUPPORTED))
         if unknown:
-            raise InvalidScopeError(f"Unknown scope {', '.join(unknown)}; this server offers "
+            raise InvalidScopeError(f"Unknown scope {describable(', '.join(unknown))}; this server offers "
                                     f"{scopes.to_text(scopes.SUPPORTED)}")
+
+
+def describable(text: str) -> str:
+    """Text for an OAuth error description: each character RFC 6749 §4.1.2.1 does not allow
+    there (outside printable ASCII, '"' or '\\') becomes '?'."""
+    forbidden = set(invalid_error_characters(text))
+    return "".join("?" if char in forbidden else char for char in text)
+
+
+def unrepeatable_parameter(values) -> str | None:
+    """The first parameter authlib would repeat in an error description and cannot (see
+    REPEATED_BY_AUTHLIB), or None."""
+    return next((name for name in REPEATED_BY_AUTHLIB if invalid_error_characters(values.get(name) or "")), None)
 
 
 def build_server(app, ctx: OAuthContext) -> AllyAuthorizationServer:

@@ -152,11 +152,25 @@ def test_redirect_uri_mismatch_is_shown_not_redirected(client, okta, uri):
     assert f"Redirect URI {uri} is not supported by client." in response.get_data(as_text=True)
 
 
-def test_unknown_client_is_shown_not_redirected(client, okta):
-    response = client.get("/oauth/authorize", query_string={"response_type": "code", "client_id": "nope",
+@pytest.mark.parametrize("client_id", ["nope", "a\x00b"])  # NUL: PostgreSQL text cannot hold it (was a 500)
+def test_unknown_client_is_shown_not_redirected(client, okta, client_id):
+    response = client.get("/oauth/authorize", query_string={"response_type": "code", "client_id": client_id,
                                                             "redirect_uri": OKTA_REDIRECT})
     assert response.status_code == 400 and "Location" not in response.headers
     assert "The client does not exist on this server." in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("parameter, value", [("redirect_uri", "https://evil.example/\u00e9"),
+                                              ("redirect_uri", OKTA_REDIRECT + '"'), ("response_type", "\u00e9"),
+                                              ("response_type", "code\x00")])
+def test_parameters_an_error_cannot_repeat_are_shown_not_redirected(client, okta, parameter, value):
+    """authlib repeats redirect_uri and response_type in its error descriptions, which may hold
+    only printable ASCII without '"' and '\\' (RFC 6749 §4.1.2.1): it raised ValueError (a 500)
+    instead. The request is refused before authlib reads it, and never redirected."""
+    row, _ = okta
+    response = client.get("/oauth/authorize", query_string=authorize_params(row, **{parameter: value}))
+    assert response.status_code == 400 and "Location" not in response.headers
+    assert f"its {parameter} holds characters that are not allowed there" in response.get_data(as_text=True)
 
 
 def test_denied_consent_redirects_with_access_denied(client, okta):

@@ -116,6 +116,31 @@ def test_unknown_scope_is_named(client, db):
         "error_description": "Unknown scope admin; this server offers scim:read scim:write audit:read offline_access"}
 
 
+@pytest.mark.parametrize("asked, named", [('"scim:read"', "?scim:read?"), ("scim:read \u00e9", "?"),
+                                          ("scim:read\x00", "scim:read?")])
+def test_an_unknown_scope_is_named_in_the_characters_an_error_may_hold(client, db, asked, named):
+    """RFC 6749 §5.2: error_description holds printable ASCII without '"' and '\\'; authlib
+    refuses to build an error with anything else (it was a 500). On PostgreSQL a NUL also
+    reaches no text column."""
+    row, secret = oauth_client(acme())
+    response = client_credentials_token(client, row.client_id, secret, scope=asked)
+    assert response.status_code == 400
+    assert response.get_json()["error_description"].startswith(f"Unknown scope {named}; this server offers")
+
+
+@pytest.mark.parametrize("authenticate", ["basic", "body"])
+def test_a_client_id_with_a_nul_is_an_unknown_client(client, db, authenticate):
+    """The client id goes into a lookup and into the rate limiter's key: on PostgreSQL text
+    cannot hold NUL, and the answer is invalid_client either way, never a 500."""
+    form = {"grant_type": "client_credentials"}
+    if authenticate == "basic":
+        response = client.post("/oauth/token", data=form, headers=basic("a\x00b", "allys_whatever"))
+    else:
+        response = client.post("/oauth/token", data={**form, "client_id": "a\x00b", "client_secret": "allys_x"})
+    assert response.status_code in (400, 401)
+    assert response.get_json()["error"] == "invalid_client"
+
+
 def test_authorization_code_client_cannot_use_client_credentials(client, db):
     """RFC 6749 §5.2 unauthorized_client: "The authenticated client is not authorized to use this
     authorization grant type." """
