@@ -141,6 +141,7 @@ def _set_in_matches(document: dict, path: AttrPath, value, create: bool) -> None
         current.append(selected[0])
     for item in selected:
         if path.sub_attribute is not None:
+            _check_immutable(path, item.get(path.sub_attribute.name), value)
             item[path.sub_attribute.name] = value
         elif create:
             item.update(value)     # add merges into the selected value (or the one just made)

@@ -134,12 +134,15 @@ def test_a_patch_is_all_or_nothing(api, make_user):
     assert api.member_ids(group_id) == {users[0], users[1]}
 
 
-def test_member_sub_attributes_cannot_be_changed(api, make_user):
-    """RFC 7643 §4.2: members.value is immutable, display is set by the service provider."""
+@pytest.mark.parametrize("sub_attribute", ["display", "value"])
+def test_member_sub_attributes_cannot_be_changed(api, make_user, sub_attribute):
+    """RFC 7643 §4.2: members.value is immutable (through a value filter too: that swapped one
+    member for another), display is set by the service provider."""
     group_id, users = _group_with(api, make_user)
-    response = api.ops(f"/Groups/{group_id}", {"op": "replace", "path": f'{_value_filter(users[0])}.display',
-                                               "value": "Someone"})
+    response = api.ops(f"/Groups/{group_id}", {"op": "replace", "path": f'{_value_filter(users[0])}.{sub_attribute}',
+                                               "value": users[2]})
     assert_scim_error(response, 400, "mutability")
+    assert api.member_ids(group_id) == {users[0], users[1]}
 
 
 def test_two_patches_with_the_same_if_match(app, api, make_user):
