@@ -36,10 +36,16 @@ class TooLong(InvalidValue):
     """A text value longer than the directory keeps for `field` (a column name, or
     "<kind>.<column>" for a multi-valued user attribute)."""
 
-    def __init__(self, field: str, limit: int):
-        super().__init__(f"{field} is longer than {limit} characters")
+    def __init__(self, field: str, limit: int, lowered: bool = False):
+        super().__init__(f"{field} is longer than {limit} characters{LOWERED if lowered else ''}")
         self.field = field
         self.limit = limit
+        self.lowered = lowered  # only its lower-case form (its key) is too long
+
+
+# A few characters are longer in lower case ("İ" becomes "i" and a combining dot); the key a
+# userName, email or team name is compared by is its lower-case form, in a column of its own.
+LOWERED = " in lower case, as it is compared"
 
 
 class AccountSuspended(Conflict):

@@ -17,6 +17,16 @@ def check_text(model, values: dict, prefix: str | None = None) -> None:
         label = f"{prefix}.{name}" if prefix else name
         if not isinstance(value, str):
             raise InvalidValue(f"{label} must be text")
-        limit = getattr(field, "max_length", None) if isinstance(field, CharField) else None
-        if limit and len(value) > limit:
-            raise TooLong(label, limit)
+        check_fits(model, name, value, label)
+
+
+def check_fits(model, name: str, value: str, label: str) -> None:
+    """TooLong naming `label` when the text does not fit the column `name` of `model`, or its
+    lower-case form does not fit the column of its key (`<name>_key`), when it has one."""
+    field = model._meta.fields[name]
+    limit = getattr(field, "max_length", None) if isinstance(field, CharField) else None
+    if limit and len(value) > limit:
+        raise TooLong(label, limit)
+    key_limit = getattr(model._meta.fields.get(f"{name}_key"), "max_length", None)
+    if key_limit and len(value.lower()) > key_limit:
+        raise TooLong(label, key_limit, lowered=True)

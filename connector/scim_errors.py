@@ -28,7 +28,8 @@ def scim_error(exc: errors.AllyError) -> scim.ScimError:
     if isinstance(exc, errors.AccountSuspended):
         return scim.Uniqueness(suspended_detail(exc))
     if isinstance(exc, errors.TooLong):
-        return scim.InvalidValue(f"The value of '{scim_attribute(exc.field)}' is longer than {exc.limit} characters.")
+        return scim.InvalidValue(f"The value of '{scim_attribute(exc.field)}' is longer than {exc.limit} characters"
+                                 f"{errors.LOWERED if exc.lowered else ''}.")
     for family, answer in _FAMILIES:
         if isinstance(exc, family):
             return answer(exc.message)

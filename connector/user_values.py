@@ -8,8 +8,8 @@ country). A kind that is present replaces all its rows; a kind that is absent is
 from __future__ import annotations
 
 from connector.db import batches, cached_select, insert_rows
-from connector.errors import InvalidValue, TooLong, UnknownField
-from connector.limits import check_text
+from connector.errors import InvalidValue, UnknownField
+from connector.limits import check_fits, check_text
 from connector.models import VALUE_KINDS, User, UserValue
 
 BATCH = 500  # user ids per IN (...) list
@@ -38,9 +38,8 @@ def check(values: dict[str, list[dict]] | None) -> dict[str, list[dict]]:
 
 def _check_email_fits(address) -> None:
     """Any email value may become the user's one email, kept in a column of User."""
-    limit = User.email.max_length
-    if isinstance(address, str) and len(address) > limit:
-        raise TooLong("emails.value", limit)
+    if isinstance(address, str):
+        check_fits(User, "email", address, "emails.value")
 
 
 def primary_email(emails: list[dict], user_name: str | None) -> str | None:

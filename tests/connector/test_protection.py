@@ -42,6 +42,31 @@ def test_over_long_values_in_put_patch_and_groups(scim):
     assert scim.get(f"/Users/{user['id']}").get_json()["meta"]["version"] == user["meta"]["version"]
 
 
+DOTTED_I = "\u0130"  # "İ": one character, two in lower case ("i" and a combining dot above)
+
+
+def test_values_whose_lower_case_key_does_not_fit_are_refused(scim):
+    """A userName, email or team name is compared by its lower-case form, kept in a column of the
+    same length: 170 "İ" fit in 320 characters, their 340-character key does not (on PostgreSQL
+    a 500; SQLite keeps any length)."""
+    long_name = DOTTED_I * 170 + "@acme.example"
+    lowered = "is longer than {} characters in lower case, as it is compared."
+    assert_scim_error(scim.post("/Users", {"schemas": [USER], "userName": long_name}), 400, "invalidValue",
+                      f"The value of 'userName' {lowered.format(320)}")
+    body = {"schemas": [USER], "userName": "kim@acme.example", "emails": [{"value": long_name}]}
+    assert_scim_error(scim.post("/Users", body), 400, "invalidValue", f"The value of 'emails.value' {lowered.format(320)}")
+    user = scim.create_user("kim@acme.example")
+    refused = scim.ops(f"/Users/{user['id']}", {"op": "replace", "path": "userName", "value": long_name})
+    assert_scim_error(refused, 400, "invalidValue", f"The value of 'userName' {lowered.format(320)}")
+    group_name = DOTTED_I * 200
+    assert_scim_error(scim.post("/Groups", {"schemas": [GROUP], "displayName": group_name}), 400, "invalidValue",
+                      f"The value of 'displayName' {lowered.format(255)}")
+    group = scim.post("/Groups", {"schemas": [GROUP], "displayName": "Tour Guides"}).get_json()
+    refused = scim.ops(f"/Groups/{group['id']}", {"op": "replace", "path": "displayName", "value": group_name})
+    assert_scim_error(refused, 400, "invalidValue", f"The value of 'displayName' {lowered.format(255)}")
+    assert scim.get(f"/Users/{user['id']}").get_json()["meta"]["version"] == user["meta"]["version"]
+
+
 def test_bad_text_never_reaches_the_database(scim):
     user = scim.create_user("kim@acme.example")
     assert_scim_error(scim.post("/Users", '{"schemas": ["%s"], "userName": "a\\u0000@acme.example"}' % USER),
