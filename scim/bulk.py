@@ -27,6 +27,7 @@ log = logging.getLogger(__name__)
 BULK_REQUEST = "urn:ietf:params:scim:api:messages:2.0:BulkRequest"
 BULK_RESPONSE = "urn:ietf:params:scim:api:messages:2.0:BulkResponse"
 _REFERENCE = re.compile(r"^bulkId:(.+)$")
+_REPEATED = "repeated bulkId"  # marks an operation whose bulkId an earlier one has (not a key of RFC 7644)
 
 
 def check_payload_size(size: int | None, ctx: handlers.Context) -> None:
@@ -48,7 +49,7 @@ def handle_bulk(ctx: handlers.Context, body: dict) -> handlers.ScimResponse:
         results.append(result)
         if int(result["status"]) >= 400:
             errors += 1
-            if isinstance(operation.get("bulkId"), str):
+            if isinstance(operation.get("bulkId"), str) and not operation.get(_REPEATED):
                 failed.add(operation["bulkId"])
     return handlers.ScimResponse(200, {"schemas": [BULK_RESPONSE], "Operations": results})
 
@@ -65,7 +66,21 @@ def _parse(ctx: handlers.Context, body: dict):
     fail_on_errors = body.get("failOnErrors")
     if fail_on_errors is not None and not _positive_integer(fail_on_errors):
         raise InvalidValue("'failOnErrors' must be a positive integer.")
-    return [op if isinstance(op, dict) else {"invalid": op} for op in operations], fail_on_errors
+    return _marked([op if isinstance(op, dict) else {"invalid": op} for op in operations]), fail_on_errors
+
+
+def _marked(operations: list[dict]) -> list[dict]:
+    """RFC 7644 §3.7: a bulkId is unique within a request. An operation repeating an earlier
+    one's is refused on its own: references go to the first, whose result it does not change."""
+    seen, out = set(), []
+    for operation in operations:
+        bulk_id = operation.get("bulkId")
+        if isinstance(bulk_id, str) and bulk_id in seen:
+            operation = {**operation, _REPEATED: True}
+        elif isinstance(bulk_id, str):
+            seen.add(bulk_id)
+        out.append(operation)
+    return out
 
 
 def _positive_integer(value) -> bool:
@@ -130,6 +145,8 @@ def _check_bulk_id(operation: dict) -> None:
     bulk_id = operation.get("bulkId")
     if bulk_id is not None and not isinstance(bulk_id, str):
         raise InvalidSyntax("'bulkId' must be a string.")
+    if operation.get(_REPEATED):
+        raise InvalidValue(f"bulkId '{bulk_id}' is used by an earlier operation of this request; each must be unique.")
 
 
 def _check_references(operation: dict, created: dict, failed: set, pending: list) -> None:

@@ -76,6 +76,21 @@ def test_a_bulk_id_that_is_not_a_string_fails_only_its_operation(api, bulk_id):
     assert body["Operations"][0]["response"]["detail"] == "'bulkId' must be a string."
 
 
+def test_a_repeated_bulk_id_fails_only_the_operation_that_repeats_it(api):
+    """RFC 7644 §3.7: bulkId is "unique within a bulk request". The repeat used to mark the id as
+    failed, so an operation referring to the first, created resource was refused."""
+    body = bulk(api, {"method": "POST", "path": "/Users", "bulkId": "a", "data": {"schemas": [USER], "userName": "first"}},
+                {"method": "POST", "path": "/Users", "bulkId": "a", "data": {"schemas": [USER], "userName": "again"}},
+                {"method": "PATCH", "path": "/Users/bulkId:a",
+                 "data": {"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+                          "Operations": [{"op": "replace", "path": "title", "value": "t"}]}}).get_json()
+    assert [op["status"] for op in body["Operations"]] == ["201", "400", "200"]
+    assert body["Operations"][1]["response"]["detail"] == \
+        "bulkId 'a' is used by an earlier operation of this request; each must be unique."
+    assert body["Operations"][2]["location"] == body["Operations"][0]["location"]
+    assert [u["userName"] for u in api.get("/Users").get_json()["Resources"]] == ["first"]
+
+
 @pytest.mark.parametrize("version", [1, True, [], {}, 1.5])
 @pytest.mark.parametrize("method", ["DELETE", "PATCH", "PUT"])
 def test_a_version_that_is_not_a_string_fails_only_its_operation(api, method, version):
