@@ -70,7 +70,7 @@ def authenticate(email: str, password: str) -> Admin | None:
 def _users_named(email: str) -> list[User]:
     """Users of any organisation whose email or userName this is (not those pending deletion)."""
     key = email.strip().lower()
-    if not key:
+    if not key or "\x00" in key:  # no one is named so, and PostgreSQL refuses NUL in text
         return []
     return list(User.select(User, Organisation).join(Organisation)
                 .where(((User.email_key == key) | (User.user_name_key == key)) & User.pending_deletion_at.is_null())

@@ -52,7 +52,7 @@ def add(key: str, amount: int, ends: float) -> int:
 def _storable(key: str) -> str:
     """The key as the counter's column can hold it: at most MAX_KEY_LENGTH characters, and no
     NUL (PostgreSQL refuses it in text; keys carry what a client sent, such as a client id)."""
-    return key[:MAX_KEY_LENGTH].replace("\x00", "\\0")
+    return key.replace("\x00", "\\0")[:MAX_KEY_LENGTH]
 
 
 @retry_on_conflict
