@@ -122,15 +122,24 @@ def _action_matches(action: str):
 def _event(action, organisation, target_type, target_id, target_label, changes) -> dict:
     return dict(
         organisation=organisation,
-        actor=_actor.get(),
+        actor=_fitted(_actor.get(), AuditEvent.actor),
         action=action,
         target_type=target_type,
         target_id=None if target_id is None else str(target_id),
-        target_label=target_label,
+        target_label=_fitted(target_label, AuditEvent.target_label),
         changes=_without_secrets(changes),
         request_id=_request_id.get(),
         at=utcnow(),
     )
+
+
+def _fitted(label: str | None, field) -> str | None:
+    """A label as its column holds it: cut short, ending in "…", when longer (an admin's
+    320-character email in "admin:<email>", a 500-character objective title). The event's
+    target_id still names the target exactly."""
+    if label is None or len(label) <= field.max_length:
+        return label
+    return label[:field.max_length - 1] + "…"
 
 
 def diff(before: dict, after: dict) -> dict:

@@ -17,6 +17,13 @@ def test_add_objective_and_audit(org, make_user):
     assert (event.target_label, event.changes) == ("Double NPS", {"owner": [None, "ann@acme.example"]})
 
 
+def test_a_long_title_is_cut_short_in_the_audit_trail(org, make_user):
+    """An objective's title may be 500 characters, an audit label 320 (on PostgreSQL a 500)."""
+    objective = add_objective(org, make_user("ann@acme.example"), "t" * 500)
+    event = AuditEvent.get(AuditEvent.action == "objective.created")
+    assert event.target_label == "t" * 319 + "\u2026" and event.target_id == str(objective.id)
+
+
 def test_add_objective_refusals(org, make_user):
     owner = make_user("ann@acme.example")
     with pytest.raises(InvalidValue) as caught:

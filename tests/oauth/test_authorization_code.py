@@ -203,6 +203,35 @@ def test_consent_without_csrf_token_is_refused(client, okta):
     assert not AuthorizationCode.select().exists()
 
 
+@pytest.mark.parametrize("challenge", ["A" * 43 + "\n", "A" * 128 + "\n", "A" * 42 + "="])
+def test_a_code_challenge_outside_rfc_7636_is_refused(client, okta, challenge):
+    """RFC 7636 §4.2: 43-128 characters of [A-Za-z0-9-._~]. authlib's check let a final newline
+    through: the challenge was stored (on PostgreSQL, at 129 characters, a 500) and never matched."""
+    row, _ = okta
+    response = client.get("/oauth/authorize", query_string=authorize_params(
+        row, code_challenge=challenge, code_challenge_method="S256"))
+    assert response.status_code == 302
+    assert query_of(response.headers["Location"])["error"] == "invalid_request"
+    assert not AuthorizationCode.select().exists()
+
+
+def test_an_admin_with_a_long_email_can_approve(client, db):
+    """The audit actor "admin:<email>" is cut to its column (255) for a 256-character email
+    (on PostgreSQL a 500 at every approval)."""
+    email = "a" * 60 + "." + "b" * 60 + "." + "c" * 60 + "." + "d" * 60 + "@acme.example"
+    admin_user(acme(), email)
+    row, _ = oauth_client(acme(), "authorization_code", redirect_uris=[OKTA_REDIRECT])
+    response = sign_in_and_approve(client, authorize_params(row), email=email)
+    assert response.status_code == 302 and "code" in query_of(response.headers["Location"])
+
+
+def test_a_nul_in_the_email_is_a_wrong_login(client, okta):
+    page = client.get("/oauth/login")
+    response = client.post("/oauth/login", data={"email": "ada\x00@acme.example", "password": PASSWORD,
+                                                 "csrf_token": csrf_of(page)})
+    assert response.status_code == 401
+
+
 def test_login_without_csrf_token_is_refused(client, okta):
     response = client.post("/oauth/login", data={"email": ADMIN, "password": PASSWORD})
     assert response.status_code == 400
