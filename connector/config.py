@@ -230,7 +230,7 @@ class InvitationSchema(_Section):
 
 class AuditSchema(_Section):
     dataclass = AuditSettings
-    retention_days = _positive()
+    retention_days = fields.Integer(strict=True, validate=validate.Range(min=1, max=36_500))  # a century at most
 
 
 class AddressList(fields.Field):

@@ -109,7 +109,9 @@ def _lines(reader, columns: dict[int, str]) -> list[Line]:
         if not any(cell.strip() for cell in cells):
             continue
         for index, cell in enumerate(cells):
-            if columns.get(index):
+            if "\x00" in cell:  # no column can store it (PostgreSQL refuses NUL in text)
+                line.problems.append(f"a NUL character in column {index + 1}")
+            elif columns.get(index):
                 line.values[columns[index]] = cell.strip()
             elif index not in columns and cell.strip():
                 line.problems.append(f"a value in column {index + 1}, which the first line does not name")

@@ -10,6 +10,7 @@ from connector.config import OrganisationSettings, slugify
 from connector.db import write_transaction
 from connector.domains import normalise_domain
 from connector.errors import AllyError, NotFound
+from connector.limits import check_text
 from connector.models import OUTSIDE_DOMAIN_POLICIES, Organisation
 
 
@@ -42,6 +43,7 @@ def create_organisation(name: str, *, slug: str | None = None, domains=(), outsi
     if outside_domains not in OUTSIDE_DOMAIN_POLICIES:
         raise AllyError(f"outside_domains must be one of {', '.join(OUTSIDE_DOMAIN_POLICIES)}")
     slug = slug or slugify(name)
+    check_text(Organisation, {"name": name.strip(), "slug": slug})
     with write_transaction():
         if Organisation.select().where(Organisation.slug == slug).exists():
             raise AllyError(f"An organisation with the slug {slug!r} already exists")

@@ -7,6 +7,13 @@ import json
 
 import click
 
+# Numbers a command passes on to the database or to date arithmetic, bounded so that a typo is
+# a usage error rather than an overflow: a row id fits a BIGINT (and SQLite's INTEGER), a count
+# of rows 32 bits, and a number of days reaches back no further than any date can.
+ROW_ID = click.IntRange(1, 2**63 - 1)
+ROW_COUNT = click.IntRange(1, 2**31 - 1)
+DAYS = click.IntRange(1, 36_500)
+
 
 class CliState:
     """What the root command knows: where the config is; builds the app on first use."""

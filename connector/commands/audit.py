@@ -9,7 +9,7 @@ import click
 
 from connector import audit
 from connector.clock import parse_moment
-from connector.commands import echo_json, with_app
+from connector.commands import DAYS, echo_json, with_app
 from connector.organisations import find_organisation
 
 LISTING_OPTIONS = ("org_name", "since", "user", "action", "as_json")
@@ -63,7 +63,7 @@ def _show(org_name, since, user, action, as_json):
 
 
 @audit_group.command("prune")
-@click.option("--older-than", type=click.IntRange(min=1), metavar="DAYS",
+@click.option("--older-than", type=DAYS, metavar="DAYS",
               help="Delete events older than this many days (default: audit.retention_days).")
 @with_app
 def prune(older_than):

@@ -6,7 +6,7 @@ from flask import current_app
 
 from connector import integrations, settings_of
 from connector.clock import isoformat, utcnow
-from connector.commands import echo_json, with_app
+from connector.commands import ROW_ID, echo_json, with_app
 from connector.commands.token import INVITATION_CHOICE, scope_option, set_invitations, skip_invitations_option
 from connector.db import write_transaction
 from connector.oauth_tenancy import organisation_of, tenant_of
@@ -97,7 +97,7 @@ def rotate_secret(client_id, as_json):
 
 @client_group.command("delete-secret")
 @click.argument("client_id")
-@click.argument("secret_id", type=int)
+@click.argument("secret_id", type=ROW_ID)
 @with_app
 def delete_secret(client_id, secret_id):
     """Delete one of a client's secrets; it stops working at once."""

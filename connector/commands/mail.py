@@ -10,7 +10,7 @@ import threading
 import click
 
 from connector.clock import isoformat
-from connector.commands import echo_json, with_app
+from connector.commands import ROW_COUNT, ROW_ID, echo_json, with_app
 from connector.config import MailSettings
 from connector.mailer import MailNotConfigured
 
@@ -80,7 +80,7 @@ def worker(interval):
 @click.option("--failed", "statuses", flag_value="failed", multiple=True, help="Only failed messages.")
 @click.option("--pending", "statuses", flag_value="pending", multiple=True, help="Only messages waiting to be sent.")
 @click.option("--sent", "statuses", flag_value="sent", multiple=True, help="Only sent messages.")
-@click.option("--limit", type=click.IntRange(min=1), help="Show at most this many (newest first).")
+@click.option("--limit", type=ROW_COUNT, help="Show at most this many (newest first).")
 @click.option("--json", "as_json", is_flag=True, help="A JSON array, one object per message.")
 @with_app
 def list_messages(statuses, limit, as_json):
@@ -97,7 +97,7 @@ def list_messages(statuses, limit, as_json):
 
 
 @mail.command()
-@click.argument("message_id", metavar="ID", type=click.IntRange(min=1))
+@click.argument("message_id", metavar="ID", type=ROW_ID)
 @with_app
 def retry(message_id):
     """Put a failed message back to pending, with a fresh set of attempts, due now."""

@@ -5,7 +5,7 @@ import click
 
 from connector.clock import isoformat
 from connector import integrations
-from connector.commands import echo_json, with_app
+from connector.commands import ROW_ID, echo_json, with_app
 from connector.db import write_transaction
 from connector.oauth_tenancy import organisation_of, tenant_of
 from connector.organisations import find_organisation
@@ -89,7 +89,7 @@ def list_(org, as_json):
 
 
 @token_group.command("revoke")
-@click.argument("token_id", type=int)
+@click.argument("token_id", type=ROW_ID)
 @with_app
 def revoke(token_id):
     """Revoke a token; it is refused from its next request on."""
@@ -99,7 +99,7 @@ def revoke(token_id):
 
 
 @token_group.command("set-invitations")
-@click.argument("token_id", type=int)
+@click.argument("token_id", type=ROW_ID)
 @click.argument("choice", type=INVITATION_CHOICE)
 @with_app
 def set_token_invitations(token_id, choice):

@@ -7,7 +7,7 @@ from collections import Counter
 import click
 
 from connector import admins, deletion, directory, listings, unmanaged
-from connector.commands import echo_json, with_app
+from connector.commands import DAYS, echo_json, with_app
 from connector.models import USER_STATUSES
 from connector.organisations import find_organisation
 
@@ -76,7 +76,7 @@ def remove_admin(org_name, user):
 
 @users_group.command("unmanaged")
 @click.option("--org", "org_name", required=True, help="Organisation name or slug.")
-@click.option("--stale-days", type=click.IntRange(min=1), default=90, show_default=True, metavar="N",
+@click.option("--stale-days", type=DAYS, default=90, show_default=True, metavar="N",
               help="Also list IdP-managed users the IdP has not changed for N days (or ever).")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON: one object per user, with reason and detail.")
 @with_app

@@ -6,6 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from connector import deletion, managers, teams
 from connector.models import AuditEvent, Organisation
 
@@ -41,6 +43,8 @@ def test_org_refusals_and_usage_errors(cli):
     assert bad_domain.exit_code == 1
     assert "'not a domain' is not a valid domain" in bad_domain.output
     assert cli("org", "create", "X", "--outside-domains", "maybe").exit_code == 2
+    long_name = cli("org", "create", "\u0130" * 201)
+    assert long_name.exit_code == 1 and "name is longer than 200 characters" in long_name.output
     duplicate = cli("org", "create", "Acme")
     assert duplicate.exit_code == 1 and "already exists" in duplicate.output
     unknown = cli("org", "show", "nope")
@@ -162,3 +166,13 @@ def test_make_admin_and_remove_admin(cli, make_user, org):
     unknown = cli("users", "make-admin", "--org", "acme", "nobody@acme.example")
     assert unknown.exit_code == 1
     assert "nobody@acme.example" in unknown.output
+
+
+@pytest.mark.parametrize("args", [("mail", "list", "--limit", str(2**63)), ("mail", "retry", str(2**70)),
+                                  ("token", "revoke", str(2**70)), ("client", "delete-secret", "x", str(2**70)),
+                                  ("audit", "prune", "--older-than", "800000"),
+                                  ("users", "unmanaged", "--org", "acme", "--stale-days", "800000")])
+def test_numbers_no_column_or_date_can_hold_are_usage_errors(cli, org, args):
+    """They were tracebacks: an id or a limit past 64 bits, a number of days before year 1."""
+    result = cli(*args)
+    assert result.exit_code == 2 and "is not in the range" in result.output, result.output

@@ -58,6 +58,9 @@ def test_bad_environment_variable_names_the_key():
         load_settings(None, env={"ALLY_SERVER__PORT": "eighty"})
     with pytest.raises(ConfigError, match="databse_url: unknown key"):
         load_settings(None, env={"ALLY_DATABSE_URL": "sqlite:///x.db"})
+    # `init` prunes the audit trail that far back: more than a century is a date before year 1
+    with pytest.raises(ConfigError, match="audit.retention_days: Must be greater than or equal to 1 and less"):
+        load_settings(None, env={"ALLY_AUDIT__RETENTION_DAYS": "800000"})
 
 
 def test_missing_file_is_named(tmp_path):

@@ -56,11 +56,12 @@ def test_every_kind_of_problem_is_reported_with_its_line_and_nothing_changes(cli
         "x@acme.example y@acme.example,Xa,,,,",  # 15
         f"long@acme.example,{'n' * 300},,,,",  # 16
         "c@acme.example,,,,,,surplus",  # 17
+        "nul\x00@acme.example,,,,S\x00les,",  # 18: PostgreSQL text cannot hold it
     ]) + "\n")
     before = state()
     lines = refused_lines(cli("import", "--org", "acme", str(path)))
     assert lines == [
-        f"Error: nothing was imported: 14 problem(s) in {path}",
+        f"Error: nothing was imported: 17 problem(s) in {path}",
         "line 4: not-an-address: not a valid email address",
         "line 5: OK@acme.example: already on line 2",
         "line 6: taken@acme.example: A user with the userName 'taken@acme.example' already exists",
@@ -78,7 +79,10 @@ def test_every_kind_of_problem_is_reported_with_its_line_and_nothing_changes(cli
         "line 15: 2 addresses share this line, so its first name cannot say whose they are: give each person "
         "their own line",
         "line 16: long@acme.example: given_name is longer than 255 characters",
-        "line 17: a value in column 7, which the first line does not name"]
+        "line 17: a value in column 7, which the first line does not name",
+        "line 18: a NUL character in column 1",
+        "line 18: a NUL character in column 5",
+        "line 18: no email address"]
     assert state() == before
 
 
