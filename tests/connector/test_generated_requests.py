@@ -258,7 +258,8 @@ def other_requests(draw, credentials):
     method = draw(st.sampled_from(["GET", "GET", "POST", "POST", "POST", "PUT", "DELETE", "HEAD"]))
     known = st.sampled_from(["/oauth/token", "/oauth/revoke", "/oauth/introspect", "/api/v1/audit", "/healthz",
                              "/readyz", "/.well-known/oauth-authorization-server", "/oauth/authorize", "/metrics",
-                             "/", "/oauth/token", "/oauth/revoke", "/oauth/introspect", "/api/v1/audit"])
+                             "/", "/oauth/token", "/oauth/revoke", "/oauth/introspect", "/api/v1/audit",
+                             "/oauth/authorize", "/oauth/login", "/oauth/logout"])
     path = draw(st.one_of(
         known, known, known,
         gen.path_segments().map(lambda segment: f"/join/{segment}"),
@@ -266,13 +267,16 @@ def other_requests(draw, credentials):
     ))
     form = draw(st.dictionaries(
         st.sampled_from(["grant_type", "client_id", "client_secret", "scope", "token", "token_type_hint",
-                         "refresh_token", "code", "redirect_uri", "form_token", "x"]),
+                         "refresh_token", "code", "redirect_uri", "form_token", "x", "email", "password",
+                         "csrf_token", "decision", "next", "response_type", "code_challenge", "code_verifier"]),
         st.one_of(st.sampled_from(["client_credentials", "refresh_token", "authorization_code", "password",
                                    "access_token", "scim:read scim:write", "audit:read", "bogus"]), field),
         max_size=5))
     query = draw(st.one_of(
         gen.query_strings,
-        st.dictionaries(st.sampled_from(["limit", "after", "since", "user", "action"]),
+        st.dictionaries(st.sampled_from(["limit", "after", "since", "user", "action", "response_type", "client_id",
+                                         "redirect_uri", "scope", "state", "code_challenge", "code_challenge_method",
+                                         "next"]),
                         st.one_of(gen.text, st.integers(-(2**70), 2**70).map(str),
                                   st.sampled_from(["2026-11-01", "2026-11-01T00:00:00Z", "yesterday", "1e3"])))
         .map(lambda params: "&".join(f"{gen.quoted(k)}={gen.quoted(v)}" for k, v in params.items())),
