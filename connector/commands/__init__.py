@@ -1,4 +1,5 @@
-"""Shared pieces of the `ally-scim` command groups: the app context, JSON output, failure."""
+"""Shared pieces of the `ally-scim` command groups: the app context, JSON output, failure,
+and the bounded number types of their options."""
 from __future__ import annotations
 
 import dataclasses
