@@ -8,18 +8,16 @@ from __future__ import annotations
 
 import os
 
-from benchmarks.memory import PROC, worker_pids
+from benchmarks.memory import stat_fields, worker_pids
 
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 
 def cpu_seconds(pid: int) -> float | None:
     """User plus system CPU time of `pid` so far, or None when the process is gone."""
-    try:
-        stat = (PROC / str(pid) / "stat").read_text()
-    except OSError:
+    fields = stat_fields(pid)
+    if fields is None:
         return None
-    fields = stat.rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS  # utime and stime (proc(5) fields 14, 15)
 
 

@@ -14,6 +14,7 @@ from peewee import fn
 
 from connector.clock import isoformat, utcnow
 from connector.db import insert_rows, write_transaction
+from connector.limits import shortened
 from connector.models import AuditEvent, User
 
 PRUNE_BATCH = 5000  # events deleted per transaction
@@ -137,9 +138,7 @@ def _fitted(label: str | None, field) -> str | None:
     """A label as its column holds it: cut short, ending in "…", when longer (an admin's
     320-character email in "admin:<email>", a 500-character objective title). The event's
     target_id still names the target exactly."""
-    if label is None or len(label) <= field.max_length:
-        return label
-    return label[:field.max_length - 1] + "…"
+    return label if label is None else shortened(label, field.max_length)
 
 
 def diff(before: dict, after: dict) -> dict:

@@ -7,6 +7,11 @@ from peewee import CharField, TextField
 from connector.errors import InvalidValue, TooLong
 
 
+def shortened(text: str, width: int) -> str:
+    """The text cut to `width` characters, ending in "…" when it was longer."""
+    return text if len(text) <= width else text[:width - 1] + "…"
+
+
 def check_text(model, values: dict, prefix: str | None = None) -> None:
     """Refuse a value for a text column of `model` that is not text or does not fit; the
     refusal names the field as "<prefix>.<name>" when a prefix is given."""

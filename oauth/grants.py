@@ -5,12 +5,12 @@ grant alone would take only Basic; Entra's "How credentials are sent" offers bot
 """
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import timedelta
 
 from authlib.oauth2.rfc6749 import InvalidGrantError, InvalidRequestError, grants
 from authlib.oauth2.rfc7636 import CodeChallenge
+from authlib.oauth2.rfc7636.challenge import CODE_CHALLENGE_PATTERN
 
 from oauth import hashing, issued
 from oauth.context import current
@@ -108,9 +108,6 @@ class RefreshTokenGrant(grants.RefreshTokenGrant):
         issued.revoke_access_token(refresh_token)
 
 
-_CODE_CHALLENGE = re.compile(r"[A-Za-z0-9\-._~]{43,128}")  # RFC 7636 §4.2
-
-
 class S256CodeChallenge(CodeChallenge):
     """PKCE (RFC 7636) allowed, not required, for these confidential clients; only S256 is
     offered (RFC 9700 §2.1.1), so a challenge must name its method."""
@@ -121,9 +118,10 @@ class S256CodeChallenge(CodeChallenge):
         super().validate_code_challenge(grant, redirect_uri)
         data = grant.request.payload.data
         challenge = data.get("code_challenge")
-        # authlib's check ends in "$", which also matches before a final newline: a challenge
-        # one character too long (or with the newline kept) would be stored and never verified.
-        if challenge and not _CODE_CHALLENGE.fullmatch(challenge):
+        # authlib matches its RFC 7636 §4.2 pattern with re.match, whose "$" also matches before a
+        # final newline: a challenge one character too long (or with the newline kept) would be
+        # stored and never verified. Matched whole, it is not.
+        if challenge and not CODE_CHALLENGE_PATTERN.fullmatch(challenge):
             raise InvalidRequestError("Invalid 'code_challenge'")
         if data.get("code_challenge") and data.get("code_challenge_method") != "S256":
             raise InvalidRequestError("Unsupported 'code_challenge_method': use S256")

@@ -192,11 +192,9 @@ def _remove_listed_values(rt: ResourceType, path_text: str, values, index: int) 
     attribute = path.attribute
     if not (attribute.multi_valued and attribute.sub("value")) or path.value_filter or path.sub_attribute:
         return None
-    values = [values] if isinstance(values, dict) else values
-    if not isinstance(values, list):
-        values = [None]
-    ids = [item.get("value") if isinstance(item, dict) else None for item in values]
-    if not all(isinstance(i, str) for i in ids):
+    items = [values] if isinstance(values, dict) else values
+    ids = [item.get("value") if isinstance(item, dict) else None for item in items] if isinstance(items, list) else None
+    if ids is None or not all(isinstance(i, str) for i in ids):
         raise InvalidValue(f"Removing listed values of '{path.key}' needs objects with a string 'value'.")
     return [{"op": "remove", "path": value_equals(path, i), "index": index} for i in ids]
 

@@ -12,6 +12,7 @@ import click
 from connector.clock import isoformat
 from connector.commands import ROW_COUNT, ROW_ID, echo_json, with_app
 from connector.config import MailSettings
+from connector.limits import shortened
 from connector.mailer import MailNotConfigured
 
 ERROR_WIDTH = 70
@@ -136,5 +137,4 @@ def _print_table(rows: list[dict]) -> None:
 
 
 def _cell(value) -> str:
-    text = "-" if value is None else str(value)
-    return text if len(text) <= ERROR_WIDTH else text[:ERROR_WIDTH - 1] + "…"
+    return shortened("-" if value is None else str(value), ERROR_WIDTH)
