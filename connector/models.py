@@ -41,6 +41,13 @@ def new_id() -> str:
     return str(uuid.uuid4())
 
 
+def id_named(value: str) -> str:
+    """The id a reference names (a member's, manager's or parent's `value`). RFC 7643 declares
+    those values caseExact false, and every id is a lower-case new_id, so lower-casing the value
+    once lets it meet the id columns and their indexes as they are (filters map them lowered)."""
+    return value.lower()
+
+
 class JSONField(TextField):
     """JSON stored as text, the same on SQLite and PostgreSQL."""
 

@@ -4,7 +4,9 @@ connector.teams, the one place every team rule lives.
 - `displayName` is the team name (unique per organisation, case-insensitively: 409
   uniqueness), `externalId` is kept as sent, `members` are users of the same organisation
   (`type` "User", `display` their displayName or userName, `$ref` their /Users URL); a member
-  that is not one is refused (400 invalidValue naming it), never dropped.
+  that is not one is refused (400 invalidValue naming it), never dropped. A member's or the
+  parent's `value` names its id in any case (caseExact false: models.id_named), in writes and
+  filters alike.
 - The parent team travels in the Ally Group extension (`parent.value` = the parent group's id).
 - Members are read only when the response shows them: a list with
   excludedAttributes=members and every PATCH answer (the protocol's default for the heavy
@@ -19,7 +21,7 @@ from flask import g
 
 from connector import memberships, scim_errors, teams
 from connector.db import retry_on_conflict, write_transaction
-from connector.models import Membership, Team
+from connector.models import Membership, Team, id_named
 from scim.backend import ListResult, ResourceRecord
 from scim.core_schemas import GROUP
 from scim.errors import PreconditionFailed
@@ -48,8 +50,8 @@ FILTER_MAP = {
     "meta.created": Column(Team.created_at),
     "meta.lastModified": Column(Team.updated_at),
     # `members eq "u"` (Entra's reference check) and members.value: EXISTS over the memberships.
-    "members": Child(Membership, Membership.team == Team.id, columns={"value": Column(Membership.user)}),
-    f"{PARENT}.value": Column(Team.parent),
+    "members": Child(Membership, Membership.team == Team.id, columns={"value": Column(Membership.user, lowered=True)}),
+    f"{PARENT}.value": Column(Team.parent, lowered=True),
 }
 
 
@@ -152,19 +154,26 @@ def _columns(attributes: dict) -> dict:
 
 def _parent_id(attributes: dict) -> str | None:
     parent = (attributes.get(ALLY_GROUP_URN) or {}).get("parent") or {}
-    return parent.get("value")
+    return id_named(parent["value"]) if parent.get("value") else None
 
 
 def _member_ids(attributes: dict) -> list[str]:
-    return [member["value"] for member in attributes.get("members") or ()]
+    """The user ids the members name (see the module doc)."""
+    return [id_named(member["value"]) for member in attributes.get("members") or ()]
 
 
 def _member_sets(change) -> dict:
     """scim.patch_members' MemberChange as change_team's arguments: replace_all (then remove,
     then add) is the complete new set; otherwise remove and add alone."""
+    add, remove = _user_ids(change.add), _user_ids(change.remove)
     if change.replace_all is not None:
-        return {"members": sorted((change.replace_all - change.remove) | change.add)}
-    return {"add": sorted(change.add), "remove": sorted(change.remove)}
+        return {"members": sorted((_user_ids(change.replace_all) - remove) | add)}
+    return {"add": sorted(add), "remove": sorted(remove)}
+
+
+def _user_ids(values) -> set[str]:
+    """Members' values (strings: scim.validation) as the user ids they name (see the module doc)."""
+    return {id_named(value) for value in values}
 
 
 def _expected(version: str | None) -> int | None:

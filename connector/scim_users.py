@@ -56,11 +56,11 @@ def filter_map() -> dict:
         "meta.created": Column(User.created_at),
         "meta.lastModified": Column(User.updated_at),
         f"{ALLY_USER_URN}:status": Column(User.status),
-        f"{MANAGER_PATH}.value": Column(User.manager),
+        f"{MANAGER_PATH}.value": Column(User.manager, lowered=True),  # ids are lower-case (models.id_named)
         f"{MANAGER_PATH}.displayName": Column(NodeList(
             (Manager.select(Manager.display_name).where(Manager.id == User.manager),), parens=True)),
         "groups": Child(lambda: Membership.select(SQL("1")).join(Team), Membership.user == User.id,
-                        columns={"value": Column(Team.id), "display": Column(Team.name_key, lowered=True)}),
+                        columns={"value": Column(Team.id, lowered=True), "display": Column(Team.name_key, lowered=True)}),
     }
     columns.update({attr: Column(getattr(User, column)) for attr, column in CORE_FIELDS.items() if attr != "userName"})
     columns.update({f"name.{attr}": Column(getattr(User, column)) for attr, column in NAME_FIELDS.items()})

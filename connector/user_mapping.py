@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from scim.core_schemas import ENTERPRISE_USER_URN
 
-from connector.models import VALUE_KINDS
+from connector.models import VALUE_KINDS, id_named
 
 ALLY_USER_URN = "urn:ietf:params:scim:schemas:extension:ally:2.0:User"
 
@@ -68,7 +68,8 @@ def from_scim(attributes: dict) -> UserState:
     fields.update({column: _text(enterprise.get(attr)) for attr, column in ENTERPRISE_FIELDS.items()})
     values = {kind: [row for row in map(_row, attributes.get(kind) or ()) if row] for kind in VALUE_KINDS}
     manager = enterprise.get("manager") or {}
-    return UserState(fields, values, attributes.get("active"), _text(manager.get("value")))
+    manager_id = _text(manager.get("value"))
+    return UserState(fields, values, attributes.get("active"), manager_id and id_named(manager_id))
 
 
 def to_scim(user, values: dict, *, base_url: str, manager_name: str | None = None, groups=None) -> dict:

@@ -121,6 +121,20 @@ def test_entra_reference_check(api, make_user):
     assert set(only_id["Resources"][0]) == {"schemas", "id"}
 
 
+def test_member_ids_in_capitals_name_the_same_users(api, make_user):
+    """RFC 7643 §4.2: members.value is caseExact false, in a create, a replace and a filter."""
+    ann, bob = make_user("ann@acme.example"), make_user("bob@acme.example")
+    group = api.create_group("Tour Guides", members=[ann.id.upper(), ann.id])
+    assert [member["value"] for member in group["members"]] == [ann.id]
+    replaced = api.put(f"/Groups/{group['id']}", {"schemas": [GROUP], "displayName": "Tour Guides",
+                                                   "members": [{"value": bob.id.upper()}]})
+    assert replaced.status_code == 200 and api.member_ids(group["id"]) == {bob.id}
+    found = api.get("/Groups", query_string={"filter": f'id eq "{group["id"]}" and members eq "{bob.id.upper()}"',
+                                             "attributes": "id"}).get_json()
+    assert found["totalResults"] == 1
+    assert Membership.select().count() == 1
+
+
 def test_paging_sorting_and_search(api):
     """RFC 7644 §3.4.2.4 (startIndex/count), §3.4.2.3 (sortBy), §3.4.3 (POST /.search)."""
     for name in ("delta", "Alpha", "charlie", "Bravo"):

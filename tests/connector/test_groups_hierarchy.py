@@ -25,6 +25,16 @@ def test_a_sub_team_names_its_parent(api):
     assert [group["id"] for group in found["Resources"]] == [eng["id"]]
 
 
+def test_a_parent_named_in_capitals_is_the_same_group(api):
+    """The parent's value names a group id as members' values do: in any case."""
+    company = api.create_group("Company")
+    eng = _child_of(api, "Engineering", company["id"].upper())
+    assert eng[ALLY_GROUP]["parent"]["value"] == company["id"]
+    assert Team.get_by_id(eng["id"]).parent_id == company["id"]
+    found = api.get("/Groups", query_string={"filter": f'{ALLY_GROUP}:parent.value eq "{company["id"].upper()}"'})
+    assert [group["id"] for group in found.get_json()["Resources"]] == [eng["id"]]
+
+
 def test_unknown_or_foreign_parent_is_refused(api, client):
     foreign = ScimApi(client, bearer_token(create_organisation("Globex", slug="globex"))).create_group("Theirs")
     for parent in ("no-such-group", foreign["id"]):

@@ -23,7 +23,7 @@ def _value_filter(*ids):
     return "members[" + " or ".join(f'value eq "{user_id}"' for user_id in ids) + "]"
 
 
-@pytest.mark.parametrize("operations, expected", [
+FORMS = [
     # Okta: add with a value array (display echoed), adding a present member is no error.
     (lambda u: [{"op": "add", "path": "members", "value": [{"value": u[0], "display": "x"}, {"value": u[2]}]}],
      lambda u: {u[0], u[1], u[2]}),
@@ -48,14 +48,31 @@ def _value_filter(*ids):
      lambda u: {u[2]}),
     # A filter on something other than the id: the members are loaded and the filter applied.
     (lambda u: [{"op": "remove", "path": 'members[display eq "user0@acme.example"]'}], lambda u: {u[1]}),
-], ids=["okta-add", "okta-remove-then-add", "okta-replace", "entra-remove-value-array", "entra-remove-filter",
-        "entra-add-null-ref", "remove-all", "remove-all-then-add", "filter-on-display"])
+    # A filter the id sets cannot express: the members are loaded and the filter applied.
+    (lambda u: [{"op": "remove", "path": f'members[value eq "{u[0]}" and type eq "User"]'}], lambda u: {u[1]}),
+]
+FORM_IDS = ["okta-add", "okta-remove-then-add", "okta-replace", "entra-remove-value-array", "entra-remove-filter",
+            "entra-add-null-ref", "remove-all", "remove-all-then-add", "filter-on-display", "filter-on-id-and-type"]
+
+
+@pytest.mark.parametrize("operations, expected", FORMS, ids=FORM_IDS)
 def test_membership_forms(api, make_user, operations, expected):
     group_id, users = _group_with(api, make_user)
     response = api.ops(f"/Groups/{group_id}", *operations(users))
     assert response.status_code == 200, response.get_json()
     assert api.member_ids(group_id) == expected(users)
     assert User.select().count() == 3  # membership changes never touch users
+
+
+@pytest.mark.parametrize("operations, expected", FORMS, ids=FORM_IDS)
+def test_membership_forms_with_the_ids_in_capitals(api, make_user, operations, expected):
+    """RFC 7643 §4.2: members.value is caseExact false, so an id in capitals names the same
+    user in every form, whether the ids are changed as sets or the members are loaded."""
+    group_id, users = _group_with(api, make_user)
+    response = api.ops(f"/Groups/{group_id}", *operations([user_id.upper() for user_id in users]))
+    assert response.status_code == 200, response.get_json()
+    assert api.member_ids(group_id) == expected(users)
+    assert Membership.select().count() == len(expected(users))
 
 
 def _member_values(ids):

@@ -76,6 +76,8 @@ def test_entra_manager_reference_check(scim, people):
     assert hit["Resources"] == [{"schemas": [USER], "id": ann["id"]}]
     miss = search(scim, f'id eq "{bob["id"]}" and manager eq "{ann["id"]}"', attributes="id")
     assert (miss["totalResults"], miss["Resources"]) == (0, [])
+    in_capitals = search(scim, f'id eq "{ann["id"]}" and manager eq "{bob["id"].upper()}"', attributes="id")
+    assert in_capitals["totalResults"] == 1  # manager.value is caseExact false (RFC 7643 §4.3)
 
 
 def test_other_attributes(scim, people):

@@ -160,6 +160,19 @@ def test_manager_set_changed_and_cleared(scim, db):
     assert ENTERPRISE not in scim.get(f"/Users/{user['id']}").get_json()
 
 
+def test_a_manager_named_in_capitals_is_the_same_user(scim, db):
+    """RFC 7643 §4.3: manager.value is caseExact false; Entra's string form too (IDP.md)."""
+    boss = create(scim, "lee@acme.example")
+    user = create(scim, "mo@acme.example", **{ENTERPRISE: {"manager": {"value": boss["id"].upper()}}})
+    assert stored(user["id"]).manager_id == boss["id"]
+    assert user[ENTERPRISE]["manager"]["value"] == boss["id"]
+    changes = AuditEvent.select().where(AuditEvent.action == "user.manager_changed")
+    assert changes.count() == 1
+    again = scim.ops(f"/Users/{user['id']}", replace(f"{ENTERPRISE}:manager", boss["id"].upper()))
+    assert again.status_code == 200 and stored(user["id"]).manager_id == boss["id"]
+    assert changes.count() == 1  # the same manager: no change recorded
+
+
 def test_unknown_manager_is_400_invalid_value(scim, db):
     user = create(scim, "kim@acme.example")
     response = scim.ops(f"/Users/{user['id']}", replace(f"{ENTERPRISE}:manager", "no-such-id"))
