@@ -1,6 +1,7 @@
 """/Groups benchmarks (issue 5): membership PATCH on a 10-member and a 50,000-member group,
-a page of 100 groups of 1,000 members with excludedAttributes=members against a page of 100
-empty groups, and the rows one membership PATCH reads.
+Entra's reference check (`id eq "g" and members eq "u"`) on the same two groups, a page of 100
+groups of 1,000 members with excludedAttributes=members against a page of 100 empty groups, and
+the rows one membership PATCH reads.
 
 The groups are seeded straight into the database before the first group scenario
 (benchmarks.seeding, one INSERT ... SELECT per table or team: a second or two for 150,000 rows):
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
+from urllib.parse import quote
 
 from benchmarks.client import json_request
 from benchmarks.seeding import insert_members, insert_users, server_database
@@ -31,6 +33,7 @@ _seeding = threading.Lock()
 @dataclass(frozen=True)
 class Seeded:
     groups: dict  # "small" | "big" -> group id in the benchmark organisation
+    members: dict  # "small" | "big" -> the user ids of that group
     newcomers: list  # user ids in no group
     tokens: dict  # "full" | "empty" -> bearer token of the organisation holding those 100 groups
 
@@ -61,6 +64,7 @@ def _seed(ctx: Context) -> Seeded:
         for name, size in SIZES.items():
             groups[name] = teams.create_team(org, f"{name} group").id
             insert_members(database, groups[name], people, size)
+        members = {name: sorted(people)[:size] for name, size in SIZES.items()}  # as insert_members chose
         for i in range(PAGE_GROUPS):
             insert_members(database, teams.create_team(full, f"team {i:03d}").id, crowd, PAGE_MEMBERS)
             teams.create_team(empty, f"team {i:03d}")
@@ -70,7 +74,7 @@ def _seed(ctx: Context) -> Seeded:
         # all-visible until a VACUUM (README: Benchmarks).
         as_in_service(database)
     tokens = {kind: create_token(ctx.config, slug) for kind, slug in ORGS.items()}
-    return Seeded(groups, newcomers, tokens)
+    return Seeded(groups, members, newcomers, tokens)
 
 
 def add_member(group: str, user_id: str) -> dict:
@@ -99,6 +103,23 @@ for _body, _verb in ((add_member, "add"), (remove_member, "remove")):
         _membership_scenario(_size, _body, _verb)
 
 
+def _reference_check_scenario(size: str):
+    @scenario(f"GET /Groups?filter=id eq and members eq ({SIZES[size]:,}-member group)", requests=CHANGES, clients=1)
+    def check(ctx: Context, i: int):
+        """Entra's check before a membership change (IDP.md): a member (even i) or not (odd i)."""
+        state = seeded(ctx)
+        group, members = state.groups[size], state.members[size]
+        user = members[(i // 2) % len(members)] if i % 2 == 0 else state.newcomers[(i // 2) % CHANGES]
+        return json_request("GET", "/scim/v2/Groups?attributes=id&filter="
+                            + quote(f'id eq "{group}" and members eq "{user}"'), headers=ctx.bearer())
+
+    return check
+
+
+for _size in SIZES:
+    _reference_check_scenario(_size)
+
+
 def _list_scenario(kind: str, label: str):
     @scenario(f"GET /Groups?excludedAttributes=members (100 {label} groups)", requests=300)
     def page(ctx: Context, i: int):
@@ -121,6 +142,12 @@ def membership_ratio(ctx: Context, rows: dict) -> list[str]:
         if small and big:
             lines.append(f"{verb}: " + _ratios(small.result, big.result))
     return lines
+
+
+@figure("reference check id eq and members eq: 50,000-member group vs 10-member group (target <= 1.5)")
+def reference_check_ratio(ctx: Context, rows: dict) -> list[str]:
+    small, big = (rows.get(f"GET /Groups?filter=id eq and members eq ({SIZES[s]:,}-member group)") for s in SIZES)
+    return [_ratios(small.result, big.result)] if small and big else []
 
 
 @figure("GET /Groups?excludedAttributes=members: 100 groups of 1,000 members vs 100 empty groups (target <= 1.5)")
