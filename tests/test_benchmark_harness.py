@@ -138,13 +138,14 @@ def test_figures_print_their_lines_and_report_failures():
 
 
 def test_group_scenarios_send_the_idps_membership_patches():
-    """The benchmark's PATCH bodies are the forms Okta and Entra send (IDP.md 14)."""
+    """The benchmark's PATCH bodies are the forms Okta and Entra send (IDP.md 14); the group
+    scenarios are the PATCHes, the reference checks and the pages, for each of two groups."""
     from benchmarks import groups
 
     assert groups.add_member("g", "u")["Operations"] == [{"op": "add", "path": "members", "value": [{"value": "u"}]}]
     assert groups.remove_member("g", "u")["Operations"] == [{"op": "remove", "path": 'members[value eq "u"]'}]
     names = [s.name for s in scenarios_named("/Groups")]
-    assert len(names) == 6 and len(set(names)) == 6
+    assert len(names) == 8 and len(set(names)) == 8
 
 
 def scenarios_named(part: str):
