@@ -9,7 +9,8 @@ Semantics:
 - `co`/`sw`/`ew` treat `%`, `_` and `\\` in the value as literal characters (escaped LIKE;
   GLOB on SQLite when caseExact=true, because SQLite's LIKE ignores case).
 - `pr` is false for NULL, for an empty string and for a multi-valued attribute without rows.
-- A multi-valued attribute is searched with EXISTS over its child rows, or, when the map holds
+- A multi-valued attribute is searched with EXISTS over its child rows (`value eq "x"`, which
+  IdPs match on, finds the child rows first: scim.filter_map.Child), or, when the map holds
   its single value in the resource's columns ("emails.value": Column(...)), on the row itself.
 - Every comparison is two-valued: `ne` and `not (...)` match rows where the attribute is absent.
 - `eq null` means "not present", `ne null` means "present".
@@ -66,8 +67,10 @@ class _Compiler:
         if entry is not None:
             sub = path.sub_attribute or _value_sub(path.attribute)
             if op == "pr" and path.sub_attribute is None:
-                return fn.EXISTS(entry.child.select())
-            return fn.EXISTS(entry.child.select().where(_sub_compare(entry, sub, op, node.comp_value)))
+                return entry.child.matching()
+            by_value = (path.sub_attribute is None or path.sub_attribute.name == "value") \
+                and _fixes_value(op, node.comp_value)
+            return entry.child.matching(_sub_compare(entry, sub, op, node.comp_value), by_value=by_value)
         if path.attribute.is_complex and path.sub_attribute is None:
             if op == "pr":
                 return self._complex_present(path)
@@ -86,7 +89,7 @@ class _Compiler:
         entry = self._child_entry(path)
         if entry is None:
             return _RowCompiler(self._row_entry(path)).visit(inner)
-        return fn.EXISTS(entry.child.select().where(_RowCompiler(entry).visit(inner)))
+        return entry.child.matching(_RowCompiler(entry).visit(inner), by_value=_seeks_value(inner))
 
     def _value_path_compare(self, value_path: ast.Filter, node: ast.AttrExpr):
         """Entra (entra/add_work_email_when_absent) filters with `emails[type eq "work"].value eq
@@ -156,6 +159,22 @@ class _RowCompiler:
             return (left & right) if node.op.lower() == "and" else (left | right)
         sub = paths.value_filter_attribute(self.entry.path.attribute, node.attr_path, InvalidFilter)
         return _sub_compare(self.entry, sub, filter_ast.op_name(node), node.comp_value)
+
+
+def _seeks_value(node) -> bool:
+    """Whether the filter inside `attr[...]` holds only rows of one given `value` (a top-level
+    `value eq "x"`, alone or and-ed with anything): those rows can then be found first."""
+    if isinstance(node, ast.Filter):
+        return not node.negated and node.namespace is None and _seeks_value(node.expr)
+    if isinstance(node, ast.LogExpr):
+        return node.op.lower() == "and" and (_seeks_value(node.expr1) or _seeks_value(node.expr2))
+    name = node.attr_path.attr_name
+    return (isinstance(name, str) and name.lower() == "value" and node.attr_path.sub_attr is None
+            and _fixes_value(filter_ast.op_name(node), node.comp_value))
+
+
+def _fixes_value(op: str, comp_value) -> bool:
+    return op == "eq" and filter_ast.literal(comp_value) is not None
 
 
 def _value_sub(attribute: Attribute) -> Attribute:

@@ -15,9 +15,11 @@ spells them: "userName", "name.givenName", "meta.created",
   child table (emails in a values table, members in a membership table). `source` is the child
   peewee Model, or a zero-argument callable returning a SELECT over it (for joins; alias a
   table that the outer query also uses). `link` correlates a child row with the outer row
-  (`Value.user == User.id`), `scope` narrows the rows (`Value.kind == "emails"`), `columns` maps
-  sub-attribute names to `Column`s ("value" for a multi-valued simple attribute). Filters
-  become a correlated EXISTS subquery.
+  (`Value.user == User.id`: the child's column, then the outer's), `scope` narrows the rows
+  (`Value.kind == "emails"`), `columns` maps sub-attribute names to `Column`s ("value" for a
+  multi-valued simple attribute). Filters become a correlated EXISTS subquery, except that an
+  `eq` on `value` (`emails.value eq "x"`, `members eq "u"`) finds the child rows first: map
+  `value` to a column indexed with the scope (`(kind, value_key)`), or an id.
 
 A complex attribute compared directly means its `value` sub-attribute (`members eq "u"`,
 `manager eq "y"`): map "members" as a Child with a "value" column and the manager as
@@ -37,7 +39,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from peewee import SQL, Model
+from peewee import SQL, Model, fn
 
 from scim import paths
 from scim.errors import InvalidPath, ScimError
@@ -61,14 +63,21 @@ class Child:
     columns: dict = field(default_factory=dict)
     scope: Any = None
 
-    def select(self):
-        """A SELECT over the child rows of the outer row (before the filter's condition)."""
+    def matching(self, condition=None, *, by_value: bool = False):
+        """The outer rows with a child row (in scope) that meets `condition`. A correlated
+        EXISTS, walking the outer rows (of the tenant, where its scope has an index); with
+        `by_value` (the condition fixes `value` to one value) the child rows are found first
+        instead, `outer IN (SELECT child ...)`, through the index on the `value` column."""
+        child, outer = self.link.lhs, self.link.rhs
         if isinstance(self.source, type) and issubclass(self.source, Model):
-            query = self.source.select(SQL("1"))
+            query = self.source.select(child if by_value else SQL("1"))
         else:
             query = self.source()
-        condition = self.link if self.scope is None else (self.link & self.scope)
-        return query.where(condition)
+            query = query.select(child) if by_value else query
+        for term in (self.scope, condition):
+            if term is not None:
+                query = query.where(term)
+        return outer.in_(query) if by_value else fn.EXISTS(query.where(self.link))
 
 
 @dataclass(frozen=True)

@@ -4,20 +4,23 @@ organisation's users arrive with no statistics at all, or after the last ANALYZE
 initial sync), and every statement the requests send is explained.
 
 Entra's membership reference check (`id eq "g" and members eq "u"`) searches the membership
-index by team and user, not through all the team's members.
+index for the user, not through all the team's members, and its lookup by work email (the
+second matching attribute the README suggests) searches the values index, not every user.
 
 A page of users (Okta's paging) walks the listing indexes (migration 0008) in order, even when
 PostgreSQL's statistics say that much of the table was changed since the last VACUUM
 (connector.index_order)."""
 import logging
+import re
 from contextlib import contextmanager
 from urllib.parse import quote
 
 import pytest
 
-from benchmarks.seeding import insert_users
+from benchmarks.seeding import insert_users, insert_work_emails
 from connector import index_order
 from connector.db import database, is_postgres
+from connector.models import Organisation
 from connector.organisations import create_organisation
 from oauth.tokens import create_token
 from tests.connector.group_helpers import bulk_users, team_with
@@ -127,7 +130,7 @@ def test_a_page_of_users_walks_the_listing_indexes(crowded, start):
 
 
 @pytest.mark.parametrize("written", [str, str.upper], ids=["as-returned", "in-capitals"])
-def test_a_membership_reference_check_searches_by_team_and_user(db, client, written):
+def test_a_membership_reference_check_searches_the_index_for_the_user(db, client, written):
     """members.value is caseExact false; the ids it names are lower-case, so the check needs no
     LOWER() over the column, which would walk every membership of the team (10 ms at 50,000)."""
     org = create_organisation("Big", slug="big", domains=["big.example"])
@@ -145,6 +148,29 @@ def test_a_membership_reference_check_searches_by_team_and_user(db, client, writ
     for text in checks:
         assert "lower" not in text.lower(), text
         if is_postgres():
-            assert "Index Cond: ((team_id = " in text and "AND (user_id = " in text, text
+            assert re.search(r"Index (Only )?Scan using membership_\w+ .*\n.*Index Cond: .*user_id = ", text), text
         else:
-            assert "(team_id=? AND user_id=?)" in text, text
+            assert re.search(r"INDEX membership_\w+ \((team_id=\? AND )?user_id=\?\)", text), text
+
+
+def test_a_work_email_lookup_searches_the_values_index(newcomer):
+    """Entra's `emails[type eq "work"].value eq "x"` finds the value first (18 ms -> 1.2 ms in
+    process at 20,000 users on SQLite, which walked every user of the organisation)."""
+    insert_work_emails(Organisation.get(Organisation.slug == "newcomer"))
+    database.obj.execute_sql("ANALYZE")
+    with statements() as sent:
+        response = newcomer.get("/Users?filter=" + quote('emails[type eq "work"].value eq "U.Newcomer.2500@bench.example"'))
+    assert response.get_json()["totalResults"] == 1
+    plans = [plan(sql, params) for sql, params in sent if 'FROM "user" AS' in sql and 'FROM "user_value"' in sql]
+    assert plans, sent
+    assert all("user_value_kind_value_key" in text and "user_listing" not in text for text in plans), plans
+
+
+@pytest.mark.parametrize("text", ['emails.value co "2500"', 'emails[type eq "work"]', "emails pr"])
+def test_a_filter_that_fixes_no_value_walks_the_organisations_users(newcomer, text):
+    """Only an `eq` on the value reads the values first: any other filter would read the
+    values of every organisation, so it walks this organisation's users (EXISTS) instead."""
+    with statements() as sent:
+        assert newcomer.get("/Users?filter=" + quote(text)).status_code == 200
+    reads = [sql for sql, _ in sent if 'FROM "user_value"' in sql and sql.startswith('SELECT "t1"."id"')]
+    assert reads and all("EXISTS(" in sql and " IN (SELECT" not in sql for sql in reads), reads

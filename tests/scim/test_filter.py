@@ -109,6 +109,24 @@ def test_value_paths_match_within_one_value(api, people):
     assert ids(api, 'emails[type eq "home"].value eq "bjensen@example.com"') == set()
 
 
+@pytest.mark.parametrize("seek, walk", [
+    ('emails.value eq "{v}"', 'emails[value eq "{v}" or value eq "{v}"]'),
+    ('emails eq "{v}"', 'emails[value eq "{v}" or value eq "{v}"]'),
+    ('emails[type eq "work"].value eq "{v}"', 'emails[type eq "work" and (value eq "{v}" or value eq "{v}")]'),
+    ('emails[value eq "{v}" and not (type eq "home")]', 'emails[not (type eq "home") and (value eq "{v}" or value eq "{v}")]'),
+    ('not (emails[value eq "{v}"])', 'not (emails[value eq "{v}" or value eq "{v}"])'),
+    ('userName pr and emails.value eq "{v}"', 'userName pr and emails[value eq "{v}" or value eq "{v}"]'),
+])
+@pytest.mark.parametrize("v", ["BJENSEN@example.com", "babs@jensen.org", "sure@example.org", "nobody@example.com"])
+def test_a_value_found_first_matches_what_a_walk_finds(api, people, seek, walk, v):
+    """An `eq` on a multi-valued attribute's value finds the child rows first (`id IN (...)`,
+    scim.filter_map.Child); the same filter spelled with an `or` walks the resources with
+    EXISTS. Both find the same resources, negated or not."""
+    assert ids(api, seek.format(v=v)) == ids(api, walk.format(v=v))
+    if v != "nobody@example.com" and seek.startswith(("emails.value", "emails eq")):
+        assert ids(api, seek.format(v=v))
+
+
 def test_logic_and_grouping(api, people):
     """RFC 7644 §3.4.2.2: "not" binds tighter than "and", which binds tighter than "or"."""
     assert ids(api, 'title pr and userType eq "Employee"') == named(people, "bjensen")
@@ -171,6 +189,10 @@ def test_group_member_filters(api, people):
     api.create_group("Empty")
     found = lambda text: {r["id"] for r in api.get(f"/Groups?filter={quote(text)}").get_json()["Resources"]}
     assert found(f'id eq "{group["id"]}" and members eq "{people["bjensen"]}"') == {group["id"]}
+    # found by the member first, or by walking the groups: the same answer
+    for member in (people["bjensen"], people["plain"]):
+        assert found(f'members eq "{member}"') == found(f'members[value eq "{member}" or value eq "{member}"]')
+        assert found(f'not (members eq "{member}")') == found(f'not (members[value eq "{member}" or value eq "x"])')
     assert found(f'members.value eq "{people["plain"]}"') == set()
     assert found('members pr') == {group["id"]}
     assert found('displayName eq "tour guides"') == {group["id"]}
