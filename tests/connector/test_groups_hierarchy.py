@@ -70,6 +70,10 @@ def test_moving_and_clearing_the_parent(api):
     assert Team.get_by_id(eng["id"]).parent_id == company["id"]
     api.put(path, {"schemas": [GROUP], "displayName": "Engineering"})  # PUT without the extension: top level
     assert Team.get_by_id(eng["id"]).parent_id is None
+    api.ops(path, {"op": "add", "path": ALLY_GROUP, "value": {"parent": {"value": company["id"]}}})
+    emptied = api.ops(path, {"op": "replace", "path": f"{ALLY_GROUP}:parent.value", "value": ""})
+    assert emptied.status_code == 200 and ALLY_GROUP not in emptied.get_json()  # "" is no value (RFC 7643 §2.5)
+    assert Team.get_by_id(eng["id"]).parent_id is None
 
 
 def test_deleting_a_parent_lifts_its_sub_teams(api):
