@@ -49,7 +49,8 @@ FILTER_MAP = {
     "externalId": Column(Team.external_id),
     "meta.created": Column(Team.created_at),
     "meta.lastModified": Column(Team.updated_at),
-    # `members eq "u"` (Entra's reference check) and members.value: EXISTS over the memberships.
+    # `members eq "u"` (Entra's reference check) and members.value: over the memberships; an eq
+    # reads the membership index for that user (scim.filter_map.Child).
     "members": Child(Membership, Membership.team == Team.id, columns={"value": Column(Membership.user, lowered=True)}),
     f"{PARENT}.value": Column(Team.parent, lowered=True),
 }
