@@ -65,9 +65,10 @@ class Child:
 
     def matching(self, condition=None, *, by_value: bool = False):
         """The outer rows with a child row (in scope) that meets `condition`. A correlated
-        EXISTS, walking the outer rows (of the tenant, where its scope has an index); with
-        `by_value` (the condition fixes `value` to one value) the child rows are found first
-        instead, `outer IN (SELECT child ...)`, through the index on the `value` column."""
+        EXISTS: the database walks the outer rows the rest of the query allows (the tenant's)
+        and looks for a child row of each. With `by_value` (the condition fixes `value` to one
+        value) the child rows are found first instead, through the index on the `value`
+        column: `outer IN (SELECT child ...)`, which would read every tenant's rows otherwise."""
         child, outer = self.link.lhs, self.link.rhs
         if isinstance(self.source, type) and issubclass(self.source, Model):
             query = self.source.select(child if by_value else SQL("1"))
