@@ -15,6 +15,7 @@ GET /metrics exists only when `metrics.enabled` is true, and then answers only t
 from __future__ import annotations
 
 import functools
+import glob
 import ipaddress
 import logging
 import os
@@ -67,11 +68,32 @@ def exposition() -> tuple[bytes, str]:
 
     registry = CollectorRegistry()
     if os.environ.get(MULTIPROC_ENV):
-        MultiProcessCollector(registry)
+        _SizedFilesCollector(MultiProcessCollector)(registry)
     else:
         registry.register(_instruments().registry)
     registry.register(OutboxCollector())
     return generate_latest(registry), CONTENT_TYPE_LATEST
+
+
+def _SizedFilesCollector(base):
+    """prometheus_client's MultiProcessCollector, skipping a worker's value file that is still
+    0 bytes long. A worker creates its file and only then sizes it (1 MiB of zeros, which reads
+    as no values); read in between, the file raises struct.error and fails the whole scrape
+    (prometheus/client_python#1199), and a worker killed in between leaves it 0 bytes for good."""
+
+    class SizedFilesCollector(base):
+        def collect(self):
+            return self.merge([path for path in glob.glob(os.path.join(self._path, "*.db")) if _sized(path)],
+                              accumulate=True)
+
+    return SizedFilesCollector
+
+
+def _sized(path: str) -> bool:
+    try:
+        return os.path.getsize(path) > 0
+    except FileNotFoundError:  # a dead worker's live gauge, removed since the glob
+        return False
 
 
 class OutboxCollector:

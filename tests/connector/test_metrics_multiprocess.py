@@ -75,4 +75,11 @@ def test_metrics_are_summed_over_workers_and_dead_workers_are_forgotten(db_url, 
         wait_until(lambda: scraped(port, "ally_worker_processes") == 2, "the dead worker's gauge to go")
         # Counters never go backwards: the dead worker's requests still count.
         assert scraped(port, "ally_http_requests_total", route="/healthz", method="GET", status="200") == sent
+
+        # A worker creates its value file before sizing it; one killed in between leaves an
+        # empty file behind (prometheus/client_python#1199), which must not fail the scrape.
+        (metrics_dir / "counter_999999.db").write_bytes(b"")
+        (metrics_dir / "gauge_livesum_999999.db").write_bytes(b"")
+        for _ in range(4):
+            assert scraped(port, "ally_http_requests_total", route="/healthz", method="GET", status="200") == sent
     assert not metrics_dir.exists()
