@@ -39,7 +39,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from peewee import SQL, Model, fn
+from peewee import SQL, Model, NodeList, fn
 
 from scim import paths
 from scim.errors import InvalidPath, ScimError
@@ -78,7 +78,10 @@ class Child:
         for term in (self.scope, condition):
             if term is not None:
                 query = query.where(term)
-        return outer.in_(query) if by_value else fn.EXISTS(query.where(self.link))
+        if not by_value:
+            return fn.EXISTS(query.where(self.link))
+        # Not outer.in_(query): peewee renders a subquery twice for IN, once to see if it is empty.
+        return NodeList((outer, SQL("IN"), query), parens=True)
 
 
 @dataclass(frozen=True)
