@@ -9,8 +9,8 @@ Semantics:
 - `co`/`sw`/`ew` treat `%`, `_` and `\\` in the value as literal characters (escaped LIKE;
   GLOB on SQLite when caseExact=true, because SQLite's LIKE ignores case).
 - `pr` is false for NULL, for an empty string and for a multi-valued attribute without rows.
-- A multi-valued attribute is searched with EXISTS over its child rows (`value eq "x"`, which
-  IdPs match on, finds the child rows first: scim.filter_map.Child), or, when the map holds
+- A multi-valued attribute is searched with EXISTS over its child rows (on SQLite `value eq
+  "x"`, which IdPs match on, finds the child rows first: scim.filter_map.Child), or, when the map holds
   its single value in the resource's columns ("emails.value": Column(...)), on the row itself.
 - Every comparison is two-valued: `ne` and `not (...)` match rows where the attribute is absent.
 - `eq null` means "not present", `ne null` means "present".
@@ -240,8 +240,7 @@ class _Match(ColumnBase):
         self.lhs, self.op, self.value, self.case_exact = lhs, op, value, case_exact
 
     def __sql__(self, ctx):
-        operations = ctx.state.operations or {}
-        if self.case_exact and operations.get("LIKE") == "GLOB":
+        if self.case_exact and filter_map.on_sqlite(ctx):
             escaped = "".join(f"[{c}]" if c in "*?[" else c for c in self.value)
             pattern = self._PATTERNS[self.op].format("*", escaped)
             parts = (self.lhs, SQL("GLOB"), Value(pattern, converter=False))

@@ -17,9 +17,9 @@ spells them: "userName", "name.givenName", "meta.created",
   table that the outer query also uses). `link` correlates a child row with the outer row
   (`Value.user == User.id`: the child's column, then the outer's), `scope` narrows the rows
   (`Value.kind == "emails"`), `columns` maps sub-attribute names to `Column`s ("value" for a
-  multi-valued simple attribute). Filters become a correlated EXISTS subquery, except that an
-  `eq` on `value` (`emails.value eq "x"`, `members eq "u"`) finds the child rows first: map
-  `value` to a column indexed with the scope (`(kind, value_key)`), or an id.
+  multi-valued simple attribute). Filters become a correlated EXISTS subquery, except that
+  SQLite finds the child rows first for an `eq` on `value` (`emails.value eq "x"`, `members eq
+  "u"`): map `value` to a column indexed with the scope (`(kind, value_key)`), or an id.
 
 A complex attribute compared directly means its `value` sub-attribute (`members eq "u"`,
 `manager eq "y"`): map "members" as a Child with a "value" column and the manager as
@@ -39,7 +39,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from peewee import SQL, Model, NodeList, fn
+from peewee import SQL, ColumnBase, Model, NodeList, fn
 
 from scim import paths
 from scim.errors import InvalidPath, ScimError
@@ -64,24 +64,46 @@ class Child:
     scope: Any = None
 
     def matching(self, condition=None, *, by_value: bool = False):
-        """The outer rows with a child row (in scope) that meets `condition`. A correlated
-        EXISTS: the database walks the outer rows the rest of the query allows (the tenant's)
-        and looks for a child row of each. With `by_value` (the condition fixes `value` to one
-        value) the child rows are found first instead, through the index on the `value`
-        column: `outer IN (SELECT child ...)`, which would read every tenant's rows otherwise."""
-        child, outer = self.link.lhs, self.link.rhs
-        if isinstance(self.source, type) and issubclass(self.source, Model):
-            query = self.source.select(child if by_value else SQL("1"))
-        else:
-            query = self.source()
-            query = query.select(child) if by_value else query
+        """The outer rows with a child row (in scope) that meets `condition`: a correlated
+        EXISTS, for which the database walks the outer rows the rest of the query allows (the
+        tenant's) and looks for a child row of each. With `by_value` (the condition fixes
+        `value` to one value) SQLite finds the child rows first instead (_ValueFirst)."""
+        rows = self._rows(SQL("1"), condition)
+        exists = fn.EXISTS(rows.where(self.link))
+        if not by_value:
+            return exists
+        return _ValueFirst(NodeList((self.link.rhs, SQL("IN"), self._rows(self.link.lhs, condition)), parens=True),
+                           exists)
+
+    def _rows(self, selected, condition):
+        """The child rows in scope that meet `condition`, selecting `selected`."""
+        query = self.source.select(selected) if isinstance(self.source, type) and issubclass(self.source, Model) \
+            else self.source().select(selected)
         for term in (self.scope, condition):
             if term is not None:
                 query = query.where(term)
-        if not by_value:
-            return fn.EXISTS(query.where(self.link))
-        # Not outer.in_(query): peewee renders a subquery twice for IN, once to see if it is empty.
-        return NodeList((outer, SQL("IN"), query), parens=True)
+        return query
+
+
+class _ValueFirst(ColumnBase):
+    """`outer IN (SELECT child ...)` on SQLite, whose planner would walk the outer rows with the
+    EXISTS (18 ms for a work-email lookup at 20,000 users, 1.2 ms this way, through the index on
+    `value`; an IN without that value would read every tenant's rows). The EXISTS elsewhere:
+    PostgreSQL plans it as a semi-join from the same index, and under NOT as an anti-join,
+    where NOT IN would hash the whole subquery, or scan it once per row past work_mem.
+    (The IN is written out: peewee's in_() renders a subquery twice, to see if it is empty.)"""
+
+    def __init__(self, in_form, exists_form):
+        super().__init__()
+        self.in_form, self.exists_form = in_form, exists_form
+
+    def __sql__(self, ctx):
+        return ctx.sql(self.in_form if on_sqlite(ctx) else self.exists_form)
+
+
+def on_sqlite(ctx) -> bool:
+    """Whether peewee is writing this SQL for SQLite (whose operations map LIKE to GLOB)."""
+    return (ctx.state.operations or {}).get("LIKE") == "GLOB"
 
 
 @dataclass(frozen=True)

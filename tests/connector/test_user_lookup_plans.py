@@ -174,3 +174,22 @@ def test_a_filter_that_fixes_no_value_walks_the_organisations_users(newcomer, te
         assert newcomer.get("/Users?filter=" + quote(text)).status_code == 200
     reads = [sql for sql, _ in sent if 'FROM "user_value"' in sql and sql.startswith('SELECT "t1"."id"')]
     assert reads and all("EXISTS(" in sql and " IN (SELECT" not in sql for sql in reads), reads
+
+
+def test_a_negated_value_lookup_is_an_anti_join_on_postgresql(newcomer):
+    """SQLite finds the value first (`id IN (SELECT ...)`); PostgreSQL keeps the EXISTS, which
+    it plans as a semi-join from the same index, and under NOT as an anti-join, where NOT IN
+    would hash the whole subquery, or scan it once per row once it outgrows work_mem."""
+    insert_work_emails(Organisation.get(Organisation.slug == "newcomer"))
+    database.obj.execute_sql("ANALYZE")
+    with statements() as sent:
+        response = newcomer.get("/Users?filter=" + quote('not (emails.value eq "u.newcomer.7@bench.example")'))
+    assert response.get_json()["totalResults"] == USERS - 1
+    reads = [(sql, params) for sql, params in sent if 'FROM "user_value"' in sql and sql.startswith('SELECT "t1"."id"')]
+    assert reads
+    for sql, params in reads:
+        if is_postgres():
+            assert "NOT EXISTS(" in sql and " IN (SELECT" not in sql, sql
+            assert "Anti Join" in plan(sql, params), plan(sql, params)
+        else:
+            assert "NOT (\"t1\".\"id\" IN (SELECT" in sql, sql
