@@ -64,29 +64,31 @@ def observe_request(route: str, method: str, status: int, seconds: float) -> Non
 def exposition() -> tuple[bytes, str]:
     """The scrape body and its content type: every worker's values plus the outbox."""
     from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
-    from prometheus_client.multiprocess import MultiProcessCollector
 
     registry = CollectorRegistry()
     if os.environ.get(MULTIPROC_ENV):
-        _SizedFilesCollector(MultiProcessCollector)(registry)
+        registry.register(_SizedFilesCollector(os.environ[MULTIPROC_ENV]))
     else:
         registry.register(_instruments().registry)
     registry.register(OutboxCollector())
     return generate_latest(registry), CONTENT_TYPE_LATEST
 
 
-def _SizedFilesCollector(base):
-    """prometheus_client's MultiProcessCollector, skipping a worker's value file that is still
-    0 bytes long. A worker creates its file and only then sizes it (1 MiB of zeros, which reads
-    as no values); read in between, the file raises struct.error and fails the whole scrape
-    (prometheus/client_python#1199), and a worker killed in between leaves it 0 bytes for good."""
+class _SizedFilesCollector:
+    """prometheus_client's MultiProcessCollector over the workers' value files, skipping one
+    that is still 0 bytes long. A worker creates its file and only then sizes it (1 MiB of
+    zeros, which reads as no values); read in between, the file raises struct.error and fails
+    the whole scrape (prometheus/client_python#1199), and a worker killed in between leaves it
+    0 bytes for good."""
 
-    class SizedFilesCollector(base):
-        def collect(self):
-            return self.merge([path for path in glob.glob(os.path.join(self._path, "*.db")) if _sized(path)],
-                              accumulate=True)
+    def __init__(self, directory: str):
+        self.directory = directory
 
-    return SizedFilesCollector
+    def collect(self):
+        from prometheus_client.multiprocess import MultiProcessCollector
+
+        files = [path for path in glob.glob(os.path.join(self.directory, "*.db")) if _sized(path)]
+        return MultiProcessCollector.merge(files, accumulate=True)
 
 
 def _sized(path: str) -> bool:

@@ -123,5 +123,5 @@ class S256CodeChallenge(CodeChallenge):
         # stored and never verified. Matched whole, it is not.
         if challenge and not CODE_CHALLENGE_PATTERN.fullmatch(challenge):
             raise InvalidRequestError("Invalid 'code_challenge'")
-        if data.get("code_challenge") and data.get("code_challenge_method") != "S256":
+        if challenge and data.get("code_challenge_method") != "S256":
             raise InvalidRequestError("Unsupported 'code_challenge_method': use S256")
