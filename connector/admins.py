@@ -27,11 +27,6 @@ def admin_group_keys(org) -> list[str]:
     return sorted({name.strip().lower() for name in org.admin_groups or () if name.strip()})
 
 
-def is_admin_group(team, org=None) -> bool:
-    org = org or team.organisation
-    return team.name_key in admin_group_keys(org)
-
-
 def ally_teams(org, model=Team):
     """A boolean SQL expression over Team (or an alias of it): is this team an Ally team?
     Every team is, except admin groups when the organisation sets admin_groups_are_teams to

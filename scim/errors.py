@@ -196,13 +196,6 @@ class InternalError(ScimError):
                          headers={"X-Request-Id": request_id})
 
 
-class NotImplementedYet(ScimError):
-    """RFC 7644 §3.12 (501): the operation is not implemented by this service provider."""
-
-    status = 501
-    detail = "The operation is not implemented."
-
-
 def render(error: ScimError) -> tuple[int, dict | None, dict]:
     """The one renderer: (status, error document or None for 304, headers)."""
     if error.status == 304:
