@@ -29,11 +29,18 @@ class SharedKeySessionInterface(SecureCookieSessionInterface):
     """Flask's signed-cookie sessions, with the key loaded from the database on first use."""
 
     def open_session(self, app, request):
-        if self.get_cookie_name(app) not in request.cookies:
+        if "HTTP_COOKIE" not in request.environ or self.get_cookie_name(app) not in request.cookies:
             # Nothing to verify (every SCIM request): no signer is built, and the key is loaded
             # only if the session gets saved.
             return self.session_class()
         return super().open_session(app, request)
+
+    def save_session(self, app, session, response):
+        # What Flask's own save_session would end up doing for a session nothing stored, cleared
+        # or read (every SCIM request), without first working out five cookie settings: nothing.
+        if not session and not session.modified and not session.accessed:
+            return
+        super().save_session(app, session, response)
 
     def get_signing_serializer(self, app):
         if not app.secret_key:

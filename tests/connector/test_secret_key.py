@@ -3,7 +3,7 @@ set by one worker is good in every other."""
 from connector import create_app
 from connector.models import Setting
 from connector.secret_key import SETTING_KEY
-from tests.oauth.helpers import csrf_of
+from tests.oauth.helpers import PASSWORD, acme, admin_user, csrf_of
 
 
 def test_key_is_made_once_and_shared(app, settings, db):
@@ -40,3 +40,22 @@ def test_session_cookie_is_scoped_and_hardened(client, db):
     cookie = response.headers["Set-Cookie"]
     for part in ("Path=/oauth", "HttpOnly", "SameSite=Lax", "Secure"):
         assert part in cookie
+
+
+def test_a_scim_request_neither_sets_nor_varies_on_a_cookie(client, idp_token, app):
+    response = client.get("/scim/v2/Users", headers={"Authorization": f"Bearer {idp_token}"})
+    assert response.status_code == 200
+    assert "Set-Cookie" not in response.headers and "Cookie" not in response.vary
+    assert app.secret_key is None
+
+
+def test_signing_out_deletes_the_session_cookie(client, db):
+    admin_user(acme(), "ada@acme.example")
+    page = client.get("/oauth/login")
+    client.post("/oauth/login", data={"csrf_token": csrf_of(page), "email": "ada@acme.example", "password": PASSWORD})
+    signed_in = client.get("/oauth/login")
+    response = client.post("/oauth/logout", data={"csrf_token": csrf_of(signed_in)})
+    assert response.status_code == 302
+    cleared = response.headers["Set-Cookie"]
+    assert cleared.startswith("session=;") and "Expires=Thu, 01 Jan 1970" in cleared and "Path=/oauth" in cleared
+    assert client.get_cookie("session", path="/oauth") is None
