@@ -52,7 +52,9 @@ def test_a_scim_request_neither_sets_nor_varies_on_a_cookie(client, idp_token, a
 def test_signing_out_deletes_the_session_cookie(client, db):
     admin_user(acme(), "ada@acme.example")
     page = client.get("/oauth/login")
-    client.post("/oauth/login", data={"csrf_token": csrf_of(page), "email": "ada@acme.example", "password": PASSWORD})
+    signing_in = client.post("/oauth/login", data={"csrf_token": csrf_of(page), "email": "ada@acme.example",
+                                                   "password": PASSWORD})
+    assert signing_in.status_code == 302
     signed_in = client.get("/oauth/login")
     response = client.post("/oauth/logout", data={"csrf_token": csrf_of(signed_in)})
     assert response.status_code == 302
