@@ -60,11 +60,10 @@ def _seed(ctx: Context) -> Seeded:
         # Planner statistics first: PostgreSQL would otherwise check each membership's foreign
         # key with a sequential scan of a "user" table it believes empty (minutes, not seconds).
         database.execute_sql("ANALYZE")
-        groups = {}
+        groups, members = {}, {}
         for name, size in SIZES.items():
             groups[name] = teams.create_team(org, f"{name} group").id
-            insert_members(database, groups[name], people, size)
-        members = {name: sorted(people)[:size] for name, size in SIZES.items()}  # as insert_members chose
+            members[name] = insert_members(database, groups[name], people, size)
         for i in range(PAGE_GROUPS):
             insert_members(database, teams.create_team(full, f"team {i:03d}").id, crowd, PAGE_MEMBERS)
             teams.create_team(empty, f"team {i:03d}")

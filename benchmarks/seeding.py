@@ -58,9 +58,9 @@ def insert_work_emails(org) -> None:
                                  UserValue.value_key, UserValue.type, UserValue.primary]).execute()
 
 
-def insert_members(database, team_id: str, user_ids: list[str], count: int) -> None:
+def insert_members(database, team_id: str, user_ids: list[str], count: int) -> list[str]:
     """Memberships of the team for `count` of these users (made by one insert_users call), in
-    one statement."""
+    one statement; the ids of the users it chose."""
     from connector.clock import utcnow
     from connector.models import User
 
@@ -70,3 +70,4 @@ def insert_members(database, team_id: str, user_ids: list[str], count: int) -> N
     p = database.param
     database.execute_sql(f"INSERT INTO membership (team_id, user_id, created_at) SELECT {p}, c.id, {p} "
                          f"FROM ({sql}) AS c", (team_id, utcnow(), *params))
+    return [user_id for user_id, in database.execute_sql(sql, params)]
