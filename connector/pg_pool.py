@@ -16,13 +16,15 @@ import time
 
 from playhouse.pool import PooledPostgresqlDatabase
 
+from connector.pg_statements import NumberedParameters
+
 # Within a burst of IdP requests a connection comes back within milliseconds; after two seconds
 # of quiet, one ping (~0.1 ms) is nothing against the pause, and it keeps the window in which a
 # killed connection goes unnoticed short.
 PING_AFTER_IDLE_SECONDS = 2.0
 
 
-class PostgresqlPool(PooledPostgresqlDatabase):
+class PostgresqlPool(NumberedParameters, PooledPostgresqlDatabase):
     """peewee's PostgreSQL pool that pings only connections idle for PING_AFTER_IDLE_SECONDS.
     (The pool's own timestamp of a connection is when it was made, for stale_timeout; this
     keeps when it was given back.)"""
