@@ -96,7 +96,8 @@ class UserBackend:
                                          skip_invitation=integrations.skips_invitations)
             with user_changes.changing(user, by_idp=True):
                 _store_links(user, from_scim({}), state)
-            return self._records([user], projection, created=True)[0]
+            stored = {user.id: user_values.as_read(state.values)}  # as just written: not read back
+            return self._records([user], projection, created=True, values=stored)[0]
 
     def get(self, resource_id, *, projection):
         with translated():
@@ -153,7 +154,7 @@ class UserBackend:
                  ) -> list[ResourceRecord]:
         """The page as records, in a fixed number of queries (none per user). Users created in
         this transaction are in no team yet: their groups are not read; `values` ({id: rows by
-        kind}) are the users' values when the caller has just read them."""
+        kind}) are the users' values when the caller has just read or written them."""
         ids = [user.id for user in users]
         if values is None:
             kinds = [kind for kind in VALUE_KINDS if projection.wants(kind)]

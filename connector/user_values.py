@@ -78,9 +78,21 @@ def rows_for(user_ids, kinds=VALUE_KINDS) -> dict[str, dict[str, list[dict]]]:
                     .where(wanted).order_by(UserValue.user, UserValue.kind, UserValue.position).tuples())
 
         for user_id, kind, *cells in cached_select(("user_values", len(batch), chosen), build, [*batch, *chosen]):
-            fields = {name: cell for name, cell in zip(_ROW_ORDER, cells) if cell not in (None, False)}
-            grouped.setdefault(user_id, {}).setdefault(kind, []).append(fields)
+            grouped.setdefault(user_id, {}).setdefault(kind, []).append(_as_read(zip(_ROW_ORDER, cells)))
     return grouped
+
+
+def as_read(values: dict[str, list[dict]]) -> dict[str, list[dict]]:
+    """The values (as `check` passed them) as rows_for reads them back once `insert` has stored
+    them, without reading: what a create answers with."""
+    return {kind: [_as_read((name, stored[name]) for name in _ROW_ORDER) for stored in map(_stored, rows)]
+            for kind, rows in values.items() if rows}
+
+
+def _as_read(cells) -> dict:
+    """A stored row's (name, value) pairs as rows_for gives the row: the fields that hold
+    something (a false `primary` is not worth saying)."""
+    return {name: cell for name, cell in cells if cell not in (None, False)}
 
 
 def replace(user, values: dict[str, list[dict]]) -> None:
@@ -100,9 +112,13 @@ def insert(owned: list[tuple]) -> None:
 
 def _row(user, kind: str, position: int, row: dict) -> dict:
     value = row.get("value")
-    return {**{name: row.get(name) for name in ROW_FIELDS}, "primary": bool(row.get("primary")),
-            "user": user.id, "kind": kind, "position": position,
+    return {**_stored(row), "user": user.id, "kind": kind, "position": position,
             "value_key": value.lower() if isinstance(value, str) else None}
+
+
+def _stored(row: dict) -> dict:
+    """What a row's fields are stored as (check has refused anything but text in them)."""
+    return {**{name: row.get(name) for name in ROW_FIELDS}, "primary": bool(row.get("primary"))}
 
 
 def _looks_like_email(text: str) -> bool:
