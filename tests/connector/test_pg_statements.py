@@ -10,9 +10,10 @@ import psycopg
 import pytest
 
 from benchmarks.seeding import insert_users
+from connector import pg_statements
 from connector.models import User
 from connector.organisations import create_organisation
-from connector.pg_statements import numbered
+from connector.pg_statements import CACHED_LENGTH, numbered
 
 
 @pytest.mark.parametrize("sql,parameters,expected", [
@@ -38,6 +39,15 @@ def test_numbered_leaves_anything_else_to_psycopg(sql, parameters):
     assert numbered(sql, parameters) is None
 
 
+def test_a_long_statement_is_converted_without_being_kept():
+    """A many-row INSERT of an import is converted each time, not kept in the worker's memory."""
+    long = "INSERT INTO t (a) VALUES " + ", ".join(["(%s)"] * 3000)
+    assert len(long) > CACHED_LENGTH
+    before = pg_statements._kept.cache_info().currsize
+    assert numbered(long, 3000) == "INSERT INTO t (a) VALUES " + ", ".join(f"(${n})" for n in range(1, 3001))
+    assert pg_statements._kept.cache_info().currsize == before
+
+
 @pytest.fixture
 def postgres(db):
     if not isinstance(db, peewee.PostgresqlDatabase):
@@ -52,6 +62,16 @@ def test_a_statement_with_more_parameters_than_psycopg_keeps_converted_runs_numb
     assert isinstance(cursor, psycopg.RawCursor)
     assert [row[0] for row in cursor.fetchall()] == ids
     assert sorted(user.id for user in User.select().where(User.id.in_(ids[:60]))) == ids[:60]
+
+
+def test_a_statement_longer_than_the_kept_ones_runs_numbered(postgres):
+    org = create_organisation("Many", slug="many", domains=["many.example"])
+    ids = sorted(insert_users(postgres, org, "m", 2500))
+    query = User.select(User.id).where(User.id.in_(ids)).order_by(User.id)
+    assert len(query.sql()[0]) > CACHED_LENGTH
+    cursor = postgres.execute(query)
+    assert isinstance(cursor, psycopg.RawCursor)
+    assert [row[0] for row in cursor.fetchall()] == ids
 
 
 def test_a_percent_sign_and_parameters_keep_their_meaning(postgres):
