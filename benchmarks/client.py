@@ -83,6 +83,21 @@ def run_load(host: str, port: int, request_for: Callable[[int], Request], *, tot
     return run_conversations(host, port, single, total=total, clients=clients, time_limit=time_limit, expect=expect)
 
 
+def in_turn(host: str, port: int, request_for: Callable[[int, int], Request], *, each: int, time_limit: float,
+            what: str) -> tuple[LoadResult, LoadResult]:
+    """Two kinds of request asked in turn by one client: request_for(0, n), then
+    request_for(1, n), for n = 0 .. each - 1; the answers of each kind apart. A busy minute of a
+    shared machine then meets both kinds alike, and their ratio holds where two runs one after
+    the other would not. An unexpected answer raises RuntimeError naming `what`."""
+    result = run_load(host, port, lambda i: request_for(i % 2, i // 2), total=2 * each, clients=1,
+                      time_limit=time_limit)
+    if result.failure_count:
+        raise RuntimeError(f"{what}: {'; '.join(result.failures)}")
+    # One client answers in order, so the latencies alternate like the requests.
+    first, second = (LoadResult(latencies=result.latencies[kind::2]) for kind in (0, 1))
+    return first, second
+
+
 def run_conversations(host: str, port: int, conversation_for: Callable[[int], Conversation], *, total: int,
                       clients: int, time_limit: float, expect: tuple[int, ...] = (200,)) -> LoadResult:
     """run_load for conversations: conversation_for(0) .. (total - 1), each run to its end by one

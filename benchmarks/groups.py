@@ -15,7 +15,7 @@ import threading
 from dataclasses import dataclass
 from urllib.parse import quote
 
-from benchmarks.client import LoadResult, json_request, run_load
+from benchmarks.client import in_turn, json_request
 from benchmarks.seeding import insert_members, insert_users, server_database
 from benchmarks.servers import HOST, create_token
 from benchmarks.statistics import as_in_service
@@ -162,12 +162,8 @@ def list_ratio(ctx: Context, rows: dict) -> list[str]:
     # of them met the minute's VACUUM, while the pages cost the same in process (6.9 and 7.3 ms).
     if f"GET /Groups?excludedAttributes=members (100 {PAGE_MEMBERS:,}-member groups)" not in rows:
         return []  # left out with --only
-    result = run_load(HOST, ctx.port, lambda i: _list_request(ctx, ("empty", "full")[i % 2]),
-                      total=2 * LIST_REQUESTS, clients=1, time_limit=90)
-    if result.failure_count:
-        raise RuntimeError(f"paging groups: {'; '.join(result.failures)}")
-    # One client answers in order, so the latencies alternate like the requests.
-    empty, full = (LoadResult(latencies=result.latencies[parity::2]) for parity in (0, 1))
+    empty, full = in_turn(HOST, ctx.port, lambda kind, n: _list_request(ctx, ("empty", "full")[kind]),
+                          each=LIST_REQUESTS, time_limit=90, what="paging groups")
     return [_ratios(empty, full)]
 
 

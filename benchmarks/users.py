@@ -22,7 +22,7 @@ import threading
 from dataclasses import dataclass
 from urllib.parse import quote
 
-from benchmarks.client import LoadResult, json_request, run_load
+from benchmarks.client import in_turn, json_request, run_load
 from benchmarks.seeding import insert_users, insert_work_emails, server_database, user_name
 from benchmarks.servers import HOST, create_token
 from benchmarks.statistics import as_in_service
@@ -180,21 +180,14 @@ def lookups_at_scale(ctx: Context, rows: dict) -> list[str]:
     states = [scale(ctx, size) for size in SCALES]
     found, lines = {}, []
     for kind in (LOOKUP, GET_BY_ID, WORK_EMAIL_LOOKUP):
-        result = run_load(HOST, ctx.port, lambda i, k=kind: _scaled_request(k, states[i % 2], i // 2),
-                          total=2 * SCALE_SAMPLES, clients=1, time_limit=60)
-        if result.failure_count:
-            raise RuntimeError(f"{kind} at scale: {'; '.join(result.failures)}")
-        # One client answers in order, so the latencies alternate between the sizes like the requests.
-        small, large = (_p50_ms(result.latencies[parity::2]) for parity in (0, 1))
+        small, large = (sized.percentile_ms(50) for sized in in_turn(
+            HOST, ctx.port, lambda size, n, k=kind: _scaled_request(k, states[size], n), each=SCALE_SAMPLES,
+            time_limit=60, what=f"{kind} at scale"))
         found[kind] = (small, large)
         lines.append(f"{kind}: p50 {large:.2f} ms at {SCALES['large']:,} users, {small:.2f} ms at "
                      f"{SCALES['small']:,}: {large / small:.2f}x")
     ctx.state["scale_p50_ms"] = found
     return lines
-
-
-def _p50_ms(latencies: list[float]) -> float:
-    return LoadResult(latencies=latencies).percentile_ms(50)
 
 
 def page_path(start_index: int) -> str:
