@@ -8,6 +8,7 @@ import oauth
 from connector import (admin_signin, database_unavailable, db, health, http_errors, metrics, oauth_tenancy, ratelimit,
                        request_log, scim_rate_limit, secret_key, unread_bodies)
 from connector.config import Settings, config_path_from_env, load_settings
+from connector.flask_app import ConnectorFlask
 from connector.logs import configure_logging
 
 
@@ -18,7 +19,7 @@ def create_app(settings: Settings | None = None) -> Flask:
 
     settings = settings or load_settings(config_path_from_env())
     configure_logging(settings.log_level)
-    app = Flask(__name__)
+    app = ConnectorFlask(__name__)
     app.config["ALLY_SETTINGS"] = settings
     app.config["MAX_CONTENT_LENGTH"] = settings.scim.max_body_bytes
     app.json.sort_keys = False

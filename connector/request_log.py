@@ -11,9 +11,9 @@ or query string, which may carry ids, filters with email addresses, or tokens.
 from __future__ import annotations
 
 import logging
+import random
 import re
 import time
-import uuid
 
 from flask import Flask, Response, g, request
 
@@ -31,10 +31,14 @@ def init_app(app: Flask) -> None:
 
 
 def request_id_from(header_value: str | None) -> str:
-    """The caller's id when it is 1-64 characters of [A-Za-z0-9._-], else a new uuid4 hex."""
+    """The caller's id when it is 1-64 characters of [A-Za-z0-9._-], else 32 new random hex digits.
+
+    An id only has to be unique, not unguessable, so it comes from `random` rather than
+    uuid4's os.urandom (a system call on every request). `random` seeds itself afresh from the
+    system in every forked process (gunicorn's workers), so workers do not repeat each other."""
     if header_value and _SANE_ID.fullmatch(header_value):
         return header_value
-    return uuid.uuid4().hex
+    return f"{random.getrandbits(128):032x}"
 
 
 def route_of_request() -> str:

@@ -22,6 +22,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from werkzeug.urls import iri_to_uri
+
 from scim.schemas import COMMON_ATTRIBUTES, Attribute, Schema
 
 
@@ -36,6 +38,11 @@ class ScimConfig:
     bulk_max_operations: int = 1000    # ServiceProviderConfig bulk.maxOperations
     bulk_max_payload_bytes: int = 1_048_576
     documentation_uri: str | None = None
+
+    def __post_init__(self):
+        # As a URI (an IDN host in punycode, other characters percent-encoded), so that every
+        # Location header built on it is one already (scim.blueprint.ScimFlaskResponse).
+        object.__setattr__(self, "base_url", iri_to_uri(self.base_url))
 
 
 @dataclass(frozen=True)

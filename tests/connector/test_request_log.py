@@ -1,5 +1,6 @@
 """Request ids (X-Request-Id) and the structured JSON log line every request writes."""
 import json
+import os
 import re
 
 import pytest
@@ -7,6 +8,7 @@ from flask import g
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from connector import request_log
 from connector.logs import _REDACTIONS, redact
 from connector.models import Organisation
 
@@ -37,6 +39,20 @@ def test_missing_or_unsafe_request_id_is_replaced_by_a_new_one(client, incoming)
 def test_each_request_gets_its_own_id(client):
     ids = {client.get("/healthz").headers["X-Request-Id"] for _ in range(3)}
     assert len(ids) == 3
+
+
+def test_a_forked_worker_makes_other_ids_than_its_parent():
+    """gunicorn forks its workers from one master: their next ids must differ."""
+    read_end, write_end = os.pipe()
+    child = os.fork()
+    if child == 0:
+        os.write(write_end, request_log.request_id_from(None).encode())
+        os._exit(0)
+    os.waitpid(child, 0)
+    childs_id = os.read(read_end, 64).decode()
+    os.close(read_end), os.close(write_end)
+    assert UUID_HEX.fullmatch(childs_id)
+    assert childs_id != request_log.request_id_from(None)
 
 
 def test_request_id_is_in_g_for_the_rest_of_the_request(app, client):

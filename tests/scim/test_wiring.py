@@ -10,7 +10,7 @@ from werkzeug.exceptions import TooManyRequests
 import scim
 from connector import http_errors, request_log
 from scim.resources import Extension, ResourceType, ScimConfig
-from tests.helpers import assert_scim_error
+from tests.helpers import Api, assert_scim_error
 from tests.scim import testapp
 
 
@@ -95,3 +95,19 @@ def test_other_paths_keep_flask_behaviour(scim_db):
     app.config["PROPAGATE_EXCEPTIONS"] = False
     response = app.test_client().get("/not-scim/boom")
     assert response.status_code == 500 and response.mimetype == "text/html"
+
+
+def test_the_base_url_is_kept_as_a_uri():
+    assert ScimConfig(base_url="https://Bücher.example:8443/scim/v2").base_url == \
+        "https://xn--bcher-kva.example:8443/scim/v2"
+    assert ScimConfig(base_url="https://scim.test/scim/v2").base_url == "https://scim.test/scim/v2"
+
+
+def test_location_header_and_meta_location_are_one_uri_under_an_idn_host(scim_db):
+    api = Api(testapp.make_app(scim_db, base_url="https://bücher.example/scim v2").test_client())
+    created = api.post("/Users", {"schemas": [testapp.USER.id], "userName": "location@example.com"})
+    assert created.status_code == 201, created.get_json()
+    location = f"https://xn--bcher-kva.example/scim%20v2/Users/{created.get_json()['id']}"
+    assert created.headers["Location"] == created.get_json()["meta"]["location"] == location
+    fetched = api.get(f"/Users/{created.get_json()['id']}")
+    assert fetched.headers["Location"] == fetched.get_json()["meta"]["location"] == location
