@@ -58,7 +58,7 @@ class Patch:
     def apply(self, attributes: dict) -> dict:
         """The resource's attribute dict after every operation (the input is not changed).
         `attributes` must hold every attribute the operations touch and the required ones."""
-        document = copy.deepcopy(attributes)
+        document = _copied(attributes)
         for operation in self.operations:
             OPERATIONS[operation.op](document, operation)
         validation.check_required(self.resource_type, document)
@@ -76,6 +76,20 @@ class Patch:
         mine = [op for op in self.operations if op.path.attribute.name.lower() == name.lower()]
         rest = Patch(self.resource_type, tuple(op for op in self.operations if op not in mine))
         return member_change(mine), rest
+
+
+def _copied(value):
+    """A deep copy of JSON-shaped data, walking dicts and lists itself (a third of
+    copy.deepcopy's time, which first looks up how to copy each value); strings, numbers,
+    booleans and None are shared, as deepcopy shares them; anything else goes to deepcopy."""
+    kind = type(value)
+    if kind is dict:
+        return {key: _copied(item) for key, item in value.items()}
+    if kind is list:
+        return [_copied(item) for item in value]
+    if kind in (str, int, float, bool) or value is None:
+        return value
+    return copy.deepcopy(value)
 
 
 def _parse_operation(rt: ResourceType, item: dict) -> PatchOperation | None:
