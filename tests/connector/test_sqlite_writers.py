@@ -5,6 +5,7 @@ import subprocess
 import sys
 import threading
 import time
+from contextlib import contextmanager
 
 import pytest
 
@@ -77,3 +78,62 @@ def test_write_transactions_go_through_the_queue(db, make_user):
     finally:
         holder.wait()
     assert User.get_by_id(user.id).title == "after the other writer"
+
+
+TRY = """
+import fcntl, os, sys, time
+fd = os.open(sys.argv[1], os.O_RDWR | os.O_CREAT, 0o600)
+deadline = time.monotonic() + float(sys.argv[2])
+while True:
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        print("got", flush=True)
+        break
+    except BlockingIOError:
+        if time.monotonic() >= deadline:
+            print("busy", flush=True)
+            break
+        time.sleep(0.01)
+"""
+
+
+def _another_process_tries(lock_path: str, seconds: float) -> str:
+    """'got' if another process can take the lock within `seconds`, else 'busy'."""
+    done = subprocess.run([sys.executable, "-c", TRY, lock_path, str(seconds)], capture_output=True, timeout=30)
+    return done.stdout.decode().strip()
+
+
+@contextmanager
+def _held_elsewhere(lock_path: str, seconds: float):
+    """Another process holding the lock for `seconds` (then ending); yields it."""
+    holder = subprocess.Popen([sys.executable, "-c", HOLD, lock_path, str(seconds)], stdout=subprocess.PIPE)
+    try:
+        assert holder.stdout.readline().strip() == b"held"
+        yield holder
+    finally:
+        holder.kill()
+        holder.wait()
+
+
+def test_a_turn_waited_for_holds_the_lock_and_a_given_up_one_leaves_it_free(tmp_path):
+    database = str(tmp_path / "x.db")
+    lock_path = database + "-writers.lock"
+    with _held_elsewhere(lock_path, 0.6) as holder:
+        queue = WriterQueue(database, timeout_seconds=0.1)
+        with queue.turn():  # given up after 0.1 s; its wait goes on in the waiting thread
+            pass
+        queue.timeout_seconds = 10
+        with queue.turn():  # had once the holder lets go, after the given-up wait took and freed it
+            assert holder.wait(timeout=10) == 0  # it let go by ending
+            assert _another_process_tries(lock_path, 0.3) == "busy"
+    assert _another_process_tries(lock_path, 5) == "got"
+
+
+def test_a_wait_given_up_for_good_lets_go_of_the_lock_once_it_has_it(tmp_path):
+    database = str(tmp_path / "x.db")
+    lock_path = database + "-writers.lock"
+    with _held_elsewhere(lock_path, 0.5) as holder:
+        with WriterQueue(database, timeout_seconds=0.05).turn():
+            pass
+        holder.wait(timeout=10)
+    assert _another_process_tries(lock_path, 5) == "got"
