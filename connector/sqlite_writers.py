@@ -30,8 +30,7 @@ class WriterQueue:
         self.lock_path = database_path + "-writers.lock"
         self.timeout_seconds = timeout_seconds
         self._in_process = threading.Lock()
-        self._file: tuple[int, int] | None = None  # (pid, fd): a forked worker opens its own
-        self._waiter: _FlockWaiter | None = None    # likewise made again in a forked worker
+        self._process: _ProcessLock | None = None  # a forked worker makes its own
 
     @contextmanager
     def turn(self):
@@ -42,7 +41,7 @@ class WriterQueue:
             yield
             return
         try:
-            held = self._take(deadline)
+            held = self._process_lock().take(deadline - time.monotonic())
             try:
                 yield
             finally:
@@ -51,25 +50,10 @@ class WriterQueue:
         finally:
             self._in_process.release()
 
-    def _take(self, deadline: float) -> int | None:
-        """The descriptor that now holds the lock across processes; None if not had in time."""
-        fd = self._descriptor()
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            return fd
-        except BlockingIOError:
-            return self._waiting_thread().lock(deadline - time.monotonic())
-
-    def _descriptor(self) -> int:
-        pid = os.getpid()
-        if self._file is None or self._file[0] != pid:
-            self._file = (pid, _open(self.lock_path))
-        return self._file[1]
-
-    def _waiting_thread(self) -> _FlockWaiter:
-        if self._waiter is None or self._waiter.pid != os.getpid():
-            self._waiter = _FlockWaiter(self.lock_path)
-        return self._waiter
+    def _process_lock(self) -> _ProcessLock:
+        if self._process is None or self._process.pid != os.getpid():
+            self._process = _ProcessLock(self.lock_path)
+        return self._process
 
 
 def _open(path: str) -> int:
@@ -84,27 +68,36 @@ class _Attempt:
         self.abandoned = False  # the writer stopped waiting first
 
 
-class _FlockWaiter:
-    """A thread of one process that waits in a blocking flock(2) for the writers' lock.
+class _ProcessLock:
+    """One process's side of the writers' lock across processes: a quick try on its own
+    descriptor, and when another process holds the lock, a thread that waits for it in a
+    blocking flock(2).
 
-    flock(2) cannot time out, so the wait happens here and the writer waits on an Event, which
-    can (polling with LOCK_NB instead slept up to a millisecond past the other process's
-    release: in paired rounds of 2,500 creates from 4 clients over 2 workers, blocking gave 7%
-    more creates a second). A writer that gives up marks its attempt abandoned, and this thread
-    lets go of the lock as soon as it has it. It locks its own open file description: flock
-    locks belong to one, so letting go of an abandoned turn here can never release the turn a
-    later writer of the process took on the queue's descriptor, which also conflicts with it."""
+    flock(2) cannot time out, so the wait happens on that thread and the writer waits on an
+    Event, which can (polling with LOCK_NB instead slept up to a millisecond past the other
+    process's release: in paired rounds of 2,500 creates from 4 clients over 2 workers,
+    blocking gave 7% more creates a second). A writer that gives up marks its attempt abandoned,
+    and the thread lets go of the lock as soon as it has it. The thread locks a second open file
+    description: flock locks belong to one, so letting go of an abandoned turn there can never
+    release a turn a later writer took with a quick try, which also conflicts with it."""
 
     def __init__(self, lock_path: str):
         self.pid = os.getpid()
         self._fd = _open(lock_path)
+        self._waiting_fd = _open(lock_path)
         self._attempts: queue.SimpleQueue[_Attempt] = queue.SimpleQueue()
         self._guard = threading.Lock()
         self._running = False
 
-    def lock(self, timeout: float) -> int | None:
-        """Wait at most `timeout` seconds for the lock: this waiter's descriptor, which then
-        holds it, or None."""
+    def take(self, timeout: float) -> int | None:
+        """Take the lock within `timeout` seconds: the descriptor that then holds it, or None."""
+        try:
+            fcntl.flock(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return self._fd
+        except BlockingIOError:
+            return self._wait(timeout)
+
+    def _wait(self, timeout: float) -> int | None:
         attempt = _Attempt()
         with self._guard:
             self._attempts.put(attempt)
@@ -114,7 +107,7 @@ class _FlockWaiter:
         attempt.done.wait(max(0.0, timeout))
         with attempt.guard:
             attempt.abandoned = not attempt.done.is_set()
-            return self._fd if attempt.had else None
+            return self._waiting_fd if attempt.had else None
 
     def _run(self) -> None:
         while True:
@@ -127,14 +120,14 @@ class _FlockWaiter:
                         return
                 continue
             try:
-                fcntl.flock(self._fd, fcntl.LOCK_EX)
+                fcntl.flock(self._waiting_fd, fcntl.LOCK_EX)
                 had = True
             except OSError:  # the writer goes on to SQLite's busy timeout, as after a timeout
                 had = False
             with attempt.guard:
                 if attempt.abandoned:
                     if had:
-                        fcntl.flock(self._fd, fcntl.LOCK_UN)
+                        fcntl.flock(self._waiting_fd, fcntl.LOCK_UN)
                     continue
                 attempt.had = had
                 attempt.done.set()

@@ -113,13 +113,13 @@ class ScimFlaskResponse(Response):
 
     def get_wsgi_headers(self, environ) -> Headers:
         location = self.headers.pop("Location", None)
+        if location is None:
+            return super().get_wsgi_headers(environ)
         try:
             headers = super().get_wsgi_headers(environ)
         finally:
-            if location is not None:
-                self.headers["Location"] = location
-        if location is not None:
-            headers["Location"] = location
+            self.headers["Location"] = location
+        headers["Location"] = location
         return headers
 
 

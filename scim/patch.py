@@ -79,7 +79,7 @@ class Patch:
 
 
 def _copied(value):
-    """A deep copy of JSON-shaped data, walking dicts and lists itself (a third of
+    """A deep copy of JSON-shaped data, walking dicts and lists itself (half of
     copy.deepcopy's time, which first looks up how to copy each value); strings, numbers,
     booleans and None are shared, as deepcopy shares them; anything else goes to deepcopy."""
     kind = type(value)
