@@ -31,7 +31,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     secret_key.init_app(app)
     oauth.init_app(app, database=database, settings=settings, authenticate_admin=admin_signin.authenticate,
                    describe_tenant=oauth_tenancy.describe_tenant, on_event=oauth_tenancy.record_event,
-                   rate_limit=ratelimit.hit)
+                   rate_limit=ratelimit.hit, tenant_rows=oauth_tenancy.TENANT_ROWS)
     oauth_tenancy.init_app(app)
     scim_rate_limit.init_app(app, settings.rate_limit)  # right after the credential check: it limits the credential
     scim_app.init_app(app, settings)  # after the credential check it relies on, before http_errors

@@ -15,7 +15,6 @@ import oauth
 from connector import audit
 from connector.clock import parse_moment
 from connector.models import AuditEvent
-from connector.oauth_tenancy import organisation_of
 from oauth.scopes import AUDIT_READ
 
 bp = Blueprint("audit_api", __name__, url_prefix="/api/v1")
@@ -39,8 +38,7 @@ def list_events():
 
 
 def _organisation():
-    credential = oauth.credential_for(AUDIT_READ)
-    organisation = organisation_of(credential.tenant)
+    organisation = oauth.credential_for(AUDIT_READ).tenant_row  # oauth_tenancy.TENANT_ROWS
     if organisation is None:
         oauth.refuse("The organisation this credential belongs to no longer exists.")
     return organisation

@@ -12,13 +12,15 @@ or answers 401/403 as a SCIM error document before any view runs.
 """
 from __future__ import annotations
 
+import re
 from contextlib import ExitStack, nullcontext
 
 from flask import g, has_request_context, request
+from peewee import Case, Cast
 
 import oauth
 from connector import audit
-from connector.db import cached_select
+from connector.db import cached_select, is_postgres
 from connector.models import Organisation
 from oauth.scopes import SCIM_READ, SCIM_WRITE
 
@@ -32,8 +34,30 @@ def tenant_of(organisation: Organisation) -> str:
     return str(organisation.id)
 
 
+# What tenant_of writes: an organisation id in decimal, without sign, spaces or leading zeros
+# (18 digits at most, inside both databases' 64-bit integers). Nothing else names an organisation.
+ID_DIGITS = "^[1-9][0-9]{0,17}$"
+
+
+def names_organisation(tenant_column):
+    """The join condition of the organisation a credential's tenant names, for oauth/ to read
+    it with the credential (oauth.TenantRows). The tenant text becomes the integer key, so the
+    join finds the row by its primary key; PostgreSQL refuses to cast text that is not a
+    number, so there it casts ID_DIGITS only. Comparing the key back as text keeps the match
+    exact: SQLite's cast reads " 7", "+7" and "7x" as 7."""
+    if is_postgres():
+        number = Case(None, [(tenant_column.regexp(ID_DIGITS), Cast(tenant_column, "BIGINT"))], None)
+    else:
+        number = Cast(tenant_column, "INTEGER")
+    return (Organisation.id == number) & (Cast(Organisation.id, "TEXT") == tenant_column)
+
+
+TENANT_ROWS = oauth.TenantRows(Organisation, names_organisation)
+
+
 def organisation_of(tenant: str) -> Organisation | None:
-    if not tenant.isdigit():
+    """The organisation the tenant names (as names_organisation matches it), or None."""
+    if not re.fullmatch(ID_DIGITS, tenant):
         return None
     organisation_id = int(tenant)
     found = cached_select("organisation_of", lambda: Organisation.select().where(
@@ -77,7 +101,7 @@ def init_app(app) -> None:
         if not is_scim_path(request.path):
             return
         credential = oauth.credential_for(required_scope(request.method, request.path))
-        organisation = organisation_of(credential.tenant)
+        organisation = credential.tenant_row  # read with the credential (TENANT_ROWS)
         if organisation is None:
             oauth.refuse("The organisation this credential belongs to no longer exists.")
         g.organisation = organisation

@@ -13,13 +13,15 @@ from flask import Flask
 from oauth.context import EXTENSION, Admin, Event, OAuthContext, current
 from oauth.errors import CredentialError, CredentialNotFound
 from oauth.protect import Credential, Refusal
+from oauth.tenant_rows import TenantRows
 from oauth.tenants import remove_tenant
 
 __all__ = ["Admin", "Credential", "CredentialError", "CredentialNotFound", "Event", "Refusal", "credential_for",
-           "init_app", "refuse", "remove_tenant"]
+           "TenantRows", "init_app", "refuse", "remove_tenant"]
 
 
-def init_app(app: Flask, *, database, settings, authenticate_admin, describe_tenant, on_event, rate_limit) -> None:
+def init_app(app: Flask, *, database, settings, authenticate_admin, describe_tenant, on_event, rate_limit,
+             tenant_rows: TenantRows | None = None) -> None:
     """Bind the OAuth tables to `database` and serve the OAuth endpoints on `app`.
 
     settings: reads `public_url` and `oauth.{access_token_minutes, refresh_token_days,
@@ -28,6 +30,8 @@ def init_app(app: Flask, *, database, settings, authenticate_admin, describe_ten
     describe_tenant(tenant) -> str | None: the organisation's name for the consent page.
     on_event(Event) -> None: audit events (never secrets).
     rate_limit(key, limit, window_seconds) -> seconds to wait | None: shared by all workers.
+    tenant_rows: the application's row of a tenant, read with every credential as the
+        Credential's `tenant_row` (oauth.tenant_rows); None: the application reads it itself.
     """
     from oauth import models
     from oauth.blueprint import bp
@@ -45,7 +49,7 @@ def init_app(app: Flask, *, database, settings, authenticate_admin, describe_ten
         rate_limit=rate_limit)
     app.extensions[EXTENSION] = ctx
     ctx.server = build_server(app, ctx)
-    ctx.protector = build_protector()
+    ctx.protector = build_protector(tenant_rows)
     # The session cookie exists only for the admin login and consent pages.
     app.config.update(SESSION_COOKIE_PATH="/oauth", SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax",
                       SESSION_COOKIE_SECURE=ctx.public_url.startswith("https://"))

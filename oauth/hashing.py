@@ -47,6 +47,17 @@ def hash_secret(value: str) -> str:
     return hashlib.sha256(value.encode("utf-8")).hexdigest()
 
 
+# A statement finding a row by a presented secret's hash is built once (oauth.tokens, oauth.issued),
+# with this in place of the hash among its parameters: `lookup_parameters` puts each lookup's own.
+HASH_SLOT = "<the presented secret's hash>"
+
+
+def lookup_parameters(parameters: list, plaintext: str) -> list:
+    """A kept lookup's parameters with the hash of `plaintext` in the HASH_SLOT."""
+    hashed = hash_secret(plaintext)
+    return [hashed if parameter == HASH_SLOT else parameter for parameter in parameters]
+
+
 def secret_matches(value: str, stored_hash: str) -> bool:
     """Whether `value` hashes to `stored_hash`, compared in constant time."""
     return hmac.compare_digest(hash_secret(value), stored_hash)

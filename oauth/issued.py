@@ -14,6 +14,7 @@ from datetime import timedelta
 from oauth import hashing
 from oauth.context import Event, current, emit
 from oauth.models import AccessToken, AuthorizationCode, Client, database, new_family, utcnow
+from oauth.tenant_rows import TenantRows
 
 # Expired rows are kept a while (for audit questions about recent tokens), then deleted.
 KEEP_EXPIRED = timedelta(days=7)
@@ -38,22 +39,27 @@ def save(token: dict, request) -> AccessToken:
     return row
 
 
-def find_access_token(plaintext: str) -> AccessToken | None:
+def find_access_token(plaintext: str, tenant_rows: TenantRows | None = None) -> AccessToken | None:
+    """The access token (with its client) for a presented one, found by its hash; with
+    `tenant_rows`, its tenant's row read in the same statement, as the token's `tenant_row`."""
     if not plaintext.startswith(hashing.PREFIX_ACCESS_TOKEN):
         return None
-    query, sql = _by_access_hash(type(database.obj))
-    rows = query._get_cursor_wrapper(database.execute_sql(sql, [hashing.hash_secret(plaintext), 1]))
+    query, sql, params = _by_access_hash(type(database.obj), tenant_rows)
+    rows = query._get_cursor_wrapper(database.execute_sql(sql, hashing.lookup_parameters(params, plaintext)))
     return next(iter(rows), None)
 
 
 @functools.cache
-def _by_access_hash(kind_of_database) -> tuple:
-    """The query finding an access token (with its client) by hash, and its SQL text, built once
-    per process and kind of database: it runs on every SCIM request of an OAuth client, and
-    peewee takes longer to build it than the database to answer it. The row is read afresh each
-    time, so a revocation counts from the very next request."""
-    query = _with_client().where(AccessToken.access_token_hash == "").limit(1)
-    return query, query.sql()[0]
+def _by_access_hash(kind_of_database, tenant_rows: TenantRows | None) -> tuple:
+    """The query finding an access token (with its client) by hash, its SQL text and parameters,
+    built once per process and kind of database: it runs on every SCIM request of an OAuth
+    client, and peewee takes longer to build it than the database to answer it. The row is
+    read afresh each time, so a revocation counts from the very next request."""
+    query = _with_client()
+    if tenant_rows is not None:
+        query = tenant_rows.joined(query.select_extend(*tenant_rows.fields).switch(AccessToken), AccessToken.tenant)
+    query = query.where(AccessToken.access_token_hash == hashing.HASH_SLOT).limit(1)
+    return (query, *query.sql())
 
 
 def find_refresh_token(plaintext: str) -> AccessToken | None:

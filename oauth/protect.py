@@ -14,6 +14,7 @@ from authlib.oauth2.rfc6750 import BearerTokenValidator, InsufficientScopeError,
 from flask import Response, request
 
 from oauth import issued, scopes, tokens
+from oauth.tenant_rows import ATTRIBUTE as TENANT_ROW, TenantRows
 
 REALM = "Ally SCIM"
 SCIM_ERROR_SCHEMA = "urn:ietf:params:scim:api:messages:2.0:Error"
@@ -36,12 +37,15 @@ class Refusal(Exception):
 class Credential:
     """Who is calling: `label` names the credential ("token:Okta", "client:Entra"), `tenant` the
     one organisation it may reach, `scopes` what it may do there, `key` the connection's stable
-    identity ("token:<id>", "client:<client_id>") for settings the application keeps about it."""
+    identity ("token:<id>", "client:<client_id>") for settings the application keeps about it.
+    `tenant_row`: the application's row for the tenant, read with the credential when init_app
+    was given `tenant_rows` (None when it names no row, or without `tenant_rows`)."""
 
     label: str
     tenant: str
     scopes: tuple[str, ...]
     key: str = ""
+    tenant_row: object = None
 
 
 class MissingScopeError(InsufficientScopeError):
@@ -61,8 +65,13 @@ class HashedBearerTokenValidator(BearerTokenValidator):
     """RFC 6750: finds a long-lived token or an issued access token by the hash of what was
     presented (the database never sees the token itself), then checks state and scope."""
 
+    def __init__(self, realm: str, tenant_rows: TenantRows | None):
+        super().__init__(realm=realm)
+        self.tenant_rows = tenant_rows
+
     def authenticate_token(self, token_string):
-        return tokens.find_by_secret(token_string) or issued.find_access_token(token_string)
+        return (tokens.find_by_secret(token_string, self.tenant_rows)
+                or issued.find_access_token(token_string, self.tenant_rows))
 
     def validate_token(self, token, scopes, request):
         # RFC 6750 §3.1: invalid_token (401) for unknown, expired or revoked tokens; the detail
@@ -90,7 +99,8 @@ class ScimResourceProtector(ResourceProtector):
                                                                                request.headers))
         except OAuth2Error as error:
             self.raise_error_response(error)
-        return Credential(token.label, token.tenant, scopes.to_tuple(token.get_scope()), token.key)
+        return Credential(token.label, token.tenant, scopes.to_tuple(token.get_scope()), token.key,
+                          getattr(token, TENANT_ROW, None))
 
     def refuse(self, description: str) -> None:
         """Refuse the request with 401 invalid_token, for reasons only the application knows."""
@@ -105,9 +115,9 @@ class ScimResourceProtector(ResourceProtector):
         raise Refusal(Response(json.dumps(body), status=status, headers=headers))
 
 
-def build_protector() -> ScimResourceProtector:
+def build_protector(tenant_rows: TenantRows | None = None) -> ScimResourceProtector:
     protector = ScimResourceProtector()
-    protector.register_token_validator(HashedBearerTokenValidator(realm=REALM))
+    protector.register_token_validator(HashedBearerTokenValidator(REALM, tenant_rows))
     return protector
 
 

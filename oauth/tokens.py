@@ -12,6 +12,7 @@ from oauth import hashing, scopes
 from oauth.context import Event, emit
 from oauth.errors import CredentialError, CredentialNotFound, checked_name
 from oauth.models import BearerToken, database, utcnow
+from oauth.tenant_rows import ATTRIBUTE as TENANT_ROW, TenantRows
 
 
 def create_token(tenant: str, *, name: str, scope: tuple[str, ...] = scopes.SCIM_SCOPES,
@@ -69,17 +70,21 @@ def _event(action: str, token: BearerToken, **details) -> Event:
                  target_label=token.name, details=details)
 
 
-def find_by_secret(plaintext: str) -> BearerToken | None:
-    """The token row for a presented token, found by its hash (whatever its state)."""
+def find_by_secret(plaintext: str, tenant_rows: TenantRows | None = None) -> BearerToken | None:
+    """The token row for a presented token, found by its hash (whatever its state); with
+    `tenant_rows`, its tenant's row read in the same statement, as the token's `tenant_row`."""
     if not plaintext.startswith(hashing.PREFIX_BEARER_TOKEN):
         return None
-    row = database.execute_sql(_by_hash_sql(type(database.obj)), [hashing.hash_secret(plaintext), 1]).fetchone()
+    sql, params = _by_hash_sql(type(database.obj), tenant_rows)
+    row = database.execute_sql(sql, hashing.lookup_parameters(params, plaintext)).fetchone()
     if row is None:
         return None
     # As peewee makes a row into a model, without working out the columns from the cursor each time.
     token = BearerToken(__no_default__=1, **{field.name: field.python_value(value)
                                               for field, value in zip(_FIELDS, row)})
     token._dirty.clear()
+    if tenant_rows is not None:
+        setattr(token, TENANT_ROW, tenant_rows.read(row[len(_FIELDS):]))
     return token
 
 
@@ -87,8 +92,13 @@ _FIELDS = tuple(BearerToken._meta.sorted_fields)
 
 
 @functools.cache
-def _by_hash_sql(kind_of_database) -> str:
-    """The lookup's SQL text, built once per process (and kind of database): peewee takes longer
-    to build it than the database takes to run it, on every SCIM request. Only the text is kept;
-    the row is read afresh each time, so a revocation counts from the very next request."""
-    return BearerToken.select(*_FIELDS).where(BearerToken.token_hash == "").limit(1).sql()[0]
+def _by_hash_sql(kind_of_database, tenant_rows: TenantRows | None) -> tuple[str, list]:
+    """The lookup's SQL text and parameters, built once per process (and kind of database):
+    peewee takes longer to build them than the database takes to run them, on every SCIM
+    request. Only the text is kept; the row is read afresh each time, so a revocation counts
+    from the very next request."""
+    if tenant_rows is None:
+        query = BearerToken.select(*_FIELDS)
+    else:
+        query = tenant_rows.joined(BearerToken.select(*_FIELDS, *tenant_rows.fields), BearerToken.tenant)
+    return query.where(BearerToken.token_hash == hashing.HASH_SLOT).limit(1).sql()

@@ -2,10 +2,21 @@
 and the request acts (in the audit trail) as that credential."""
 import pytest
 from flask import g, jsonify
+from playhouse.test_utils import count_queries
 
 from connector import audit
 from connector.models import Organisation
+from oauth import tokens
 from tests.oauth.helpers import acme, bearer, bearer_token, client_credentials_token, oauth_client, other_org
+
+GONE = "The organisation this credential belongs to no longer exists."
+
+
+@pytest.fixture
+def config_data(config_data):
+    """Without the SCIM rate limiter, whose write of its counts (about once a second) would be
+    counted among a request's statements."""
+    return {**config_data, "rate_limit": {"enabled": False}}
 
 
 @pytest.fixture
@@ -54,14 +65,47 @@ def test_actor_is_reset_after_the_request(client, db, probe):
     assert audit.current_actor() == "system"
 
 
-def test_organisation_gone_means_401(client, db, probe):
+def _long_lived(client, org) -> str:
+    return bearer_token(org)
+
+
+def _access_token(client, org) -> str:
+    row, secret = oauth_client(org)
+    return client_credentials_token(client, row.client_id, secret).get_json()["access_token"]
+
+
+@pytest.mark.parametrize("credential", [_long_lived, _access_token])
+def test_organisation_gone_means_401(client, db, probe, credential):
     globex = other_org()
-    token = bearer_token(globex)
+    token = credential(client, globex)
     Organisation.delete().where(Organisation.id == globex.id).execute()
     response = client.get(probe, headers=bearer(token))
     assert response.status_code == 401
-    assert response.get_json()["detail"] == "The organisation this credential belongs to no longer exists."
+    assert response.get_json()["detail"] == GONE
     assert response.headers["Content-Type"] == "application/scim+json"
+
+
+@pytest.mark.parametrize("credential", [_long_lived, _access_token])
+def test_the_credential_and_its_organisation_are_read_in_one_statement(client, db, probe, credential):
+    """Every SCIM request reads its credential and the organisation together (oauth.TenantRows):
+    on PostgreSQL one round trip, not two."""
+    token = credential(client, other_org())
+    with count_queries() as counted:
+        response = client.get(probe, headers=bearer(token))
+    assert response.get_json()["organisation"] == "globex"
+    assert counted.count == 1
+
+
+@pytest.mark.parametrize("written", ["0{id}", "{id}x", " {id}", "+{id}", "{id}.0", "-{id}", "{id}{id}{id}{id}{id}" * 4])
+def test_a_tenant_names_an_organisation_by_its_exact_id_only(client, db, probe, written):
+    """A tenant is the organisation's id written as tenant_of writes it. SQLite would read
+    " 7", "7x" and "+7" as 7, and PostgreSQL refuses to cast text that is not a number: neither
+    may let a stray tenant reach an organisation, or fail the request."""
+    globex = other_org()
+    token = tokens.create_token(written.format(id=globex.id), name="stray")[1]
+    response = client.get(probe, headers=bearer(token))
+    assert response.status_code == 401
+    assert response.get_json()["detail"] == GONE
 
 
 def test_scim_root_is_protected(client, db):
