@@ -54,12 +54,20 @@ def teams_of_users(user_ids) -> dict[str, list[tuple[str, str]]]:
     found: dict[str, list[tuple[str, str]]] = {}
     for batch in batches(list(user_ids), BATCH):
         def build(batch=batch):
-            return (Membership.select(Membership.user, Team.id, Team.name).join(Team)
-                    .where(Membership.user.in_(batch)).order_by(Team.name_key, Team.id).tuples())
+            return (of_users(batch).select(Membership.user, Team.id, Team.name)
+                    .order_by(*TEAM_ORDER).tuples())
 
         for user_id, team_id, name in cached_select(("teams_of_users", len(batch)), build, list(batch)):
             found.setdefault(user_id, []).append((team_id, name))
     return found
+
+
+TEAM_ORDER = (Team.name_key, Team.id)  # a user's teams, as SCIM User `groups` lists them
+
+
+def of_users(user_ids):
+    """The users' memberships joined with their teams, unordered: select the columns wanted."""
+    return Membership.select().join(Team).where(Membership.user.in_(user_ids))
 
 
 def difference(team, wanted) -> tuple[list[str], list[str]]:

@@ -156,10 +156,13 @@ class UserBackend:
         this transaction are in no team yet: their groups are not read; `values` ({id: rows by
         kind}) are the users' values when the caller has just read or written them."""
         ids = [user.id for user in users]
-        if values is None:
-            kinds = [kind for kind in VALUE_KINDS if projection.wants(kind)]
-            values = user_values.rows_for(ids, kinds) if ids else {}
-        groups = teams.teams_of_users(ids) if ids and projection.wants("groups") and not created else {}
+        kinds = [kind for kind in VALUE_KINDS if projection.wants(kind)] if values is None else []
+        wants_groups = bool(ids) and projection.wants("groups") and not created
+        if wants_groups and kinds:
+            values, groups = user_values.rows_and_teams_for(ids, kinds)
+        else:
+            values = values if values is not None else user_values.rows_for(ids, kinds) if ids else {}
+            groups = teams.teams_of_users(ids) if wants_groups else {}
         manager_ids = {user.manager_id for user in users if user.manager_id}
         names = _display_names(manager_ids) if projection.wants(MANAGER_PATH) else {}
         return [ResourceRecord(user.id, str(user.version), user.created_at, user.updated_at,
