@@ -292,14 +292,7 @@ class _Statement:
         name, nothing dirty) without going through a descriptor for every column: for a page of
         users, 45 setattr calls a row were a third of turning rows into objects."""
         model, columns = self.hydrate
-        found = []
-        for row in cursor.fetchall():
-            obj = model.__new__(model)
-            obj.__data__ = {name: value if convert is None else convert(value)
-                            for (name, convert), value in zip(columns, row)}
-            obj._dirty, obj.__rel__ = set(), {}
-            found.append(obj)
-        return found
+        return [_made(model, columns, row) for row in cursor.fetchall()]
 
     def tuples(self, cursor) -> list:
         """The rows as tuples, as peewee makes them, converting only the columns that need it
@@ -326,6 +319,24 @@ class _Statement:
         else:
             vars(rows).update(self.resolved)
         rows.initialized = True
+
+
+def as_model(model, cells):
+    """A model object of the values of all its fields as read from the database, in the model's
+    field order (`model._meta.sorted_fields`), made as _Statement.models makes one."""
+    return _made(model, _all_columns(model), cells)
+
+
+@functools.cache
+def _all_columns(model) -> list:
+    return [(field.name, _converter(field, field.python_value)) for field in model._meta.sorted_fields]
+
+
+def _made(model, columns, cells):
+    made = model.__new__(model)
+    made.__data__ = {name: value if convert is None else convert(value) for (name, convert), value in zip(columns, cells)}
+    made._dirty, made.__rel__ = set(), {}
+    return made
 
 
 def _plain_model_columns(rows) -> tuple | None:

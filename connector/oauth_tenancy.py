@@ -12,6 +12,7 @@ or answers 401/403 as a SCIM error document before any view runs.
 """
 from __future__ import annotations
 
+import functools
 import re
 from contextlib import ExitStack, nullcontext
 
@@ -20,7 +21,7 @@ from peewee import Case, Cast
 
 import oauth
 from connector import audit
-from connector.db import cached_select, is_postgres
+from connector.db import as_model, cached_select, is_postgres
 from connector.models import Organisation
 from oauth.scopes import SCIM_READ, SCIM_WRITE
 
@@ -52,7 +53,7 @@ def names_organisation(tenant_column):
     return (Organisation.id == number) & (Cast(Organisation.id, "TEXT") == tenant_column)
 
 
-TENANT_ROWS = oauth.TenantRows(Organisation, names_organisation)
+TENANT_ROWS = oauth.TenantRows(Organisation, names_organisation, make=functools.partial(as_model, Organisation))
 
 
 def organisation_of(tenant: str) -> Organisation | None:

@@ -6,8 +6,8 @@ nothing; a transaction PostgreSQL aborts for a deadlock or serialization failure
 again from the start (db.retry_on_conflict). A request compares the user before and after
 (connector.user_mapping) and asks the directory only for what differs: Entra's periodic
 `active: "True"` on an active user changes nothing, not even the version. Reads take a fixed
-number of queries per page: the users, then the page's multi-valued values, managers and
-teams, each in one query.
+number of queries per page: the users, then the page's multi-valued values and teams in one
+query (user_values.rows_and_teams_for), and its managers' names in one more.
 """
 from __future__ import annotations
 

@@ -21,14 +21,22 @@ ATTRIBUTE = "tenant_row"  # of a credential read with its tenant's row
 @dataclass(frozen=True)
 class TenantRows:
     """model: the application's peewee model of a tenant. condition(tenant_column): the join
-    condition matching the row a tenant string names (no row when it names none)."""
+    condition matching the row a tenant string names (no row when it names none).
+    make(cells): the model object of a row's values as the database driver gave them, in the
+    model's field order (`_meta.sorted_fields`), each converted as its field's python_value
+    would (the application's own way of making rows, which may be quicker than peewee's)."""
 
     model: type
     condition: Callable
+    make: Callable
 
     @cached_property
     def fields(self) -> tuple:
         return tuple(self.model._meta.sorted_fields)
+
+    @cached_property
+    def _key_place(self) -> int:
+        return self.fields.index(self.model._meta.primary_key)
 
     def joined(self, query, tenant_column):
         """`query` (over the credential's table) with the tenant's row joined, when there is one:
@@ -38,9 +46,4 @@ class TenantRows:
     def read(self, cells) -> object | None:
         """The tenant's row from its columns of a result row (in `fields` order); None when the
         join found no row (its primary key is NULL)."""
-        values = {field.name: field.python_value(cell) for field, cell in zip(self.fields, cells)}
-        if values[self.model._meta.primary_key.name] is None:
-            return None
-        row = self.model(__no_default__=1, **values)
-        row._dirty.clear()
-        return row
+        return None if cells[self._key_place] is None else self.make(cells)

@@ -6,6 +6,7 @@ from playhouse.test_utils import count_queries
 
 from connector import audit
 from connector.models import Organisation
+from connector.oauth_tenancy import organisation_of, tenant_of
 from oauth import tokens
 from tests.oauth.helpers import acme, bearer, bearer_token, client_credentials_token, oauth_client, other_org
 
@@ -94,6 +95,21 @@ def test_the_credential_and_its_organisation_are_read_in_one_statement(client, d
         response = client.get(probe, headers=bearer(token))
     assert response.get_json()["organisation"] == "globex"
     assert counted.count == 1
+
+
+@pytest.mark.parametrize("credential", [_long_lived, _access_token])
+def test_the_organisation_read_with_the_credential_is_the_whole_row(app, client, db, credential):
+    """Every field as organisation_of reads it (domains, flags, times), and nothing to save."""
+
+    @app.route("/scim/v2/_row")
+    def _row():
+        return jsonify(fields=repr(sorted(g.organisation.__data__.items())), dirty=sorted(g.organisation._dirty))
+
+    globex = other_org()
+    globex.outside_domains, globex.skip_invitations = "reject", True
+    globex.save()
+    answer = client.get("/scim/v2/_row", headers=bearer(credential(client, globex))).get_json()
+    assert answer == {"fields": repr(sorted(organisation_of(tenant_of(globex)).__data__.items())), "dirty": []}
 
 
 @pytest.mark.parametrize("written", ["0{id}", "{id}x", " {id}", "+{id}", "{id}.0", "-{id}", "{id}{id}{id}{id}{id}" * 4])
