@@ -145,24 +145,29 @@ class UserBackend:
         with translated(), write_transaction():
             user = directory.get_user(_org(), resource_id, lock=True)
             with user_changes.changing(user, expected_version=expected_version, by_idp=True):
-                stored = user_values.rows_of(user)
+                # A change of a user never changes its teams (`groups` is readOnly), and the lock
+                # keeps other requests from changing them: the answer's are read with the values.
+                values, groups = user_values.rows_and_teams_for([user.id]) if projection.wants("groups") \
+                    else (user_values.rows_for([user.id]), None)
+                stored = values.get(user.id, {})
                 current = to_scim(user, stored, base_url=self.base_url)
                 values_changed = _store(user, from_scim(current), from_scim(new_attributes(current)))
-            return self._records([user], projection, values=None if values_changed else {user.id: stored})[0]
+            return self._records([user], projection, values=None if values_changed else {user.id: stored},
+                                 groups=groups)[0]
 
-    def _records(self, users: list, projection, *, created: bool = False, values: dict | None = None
-                 ) -> list[ResourceRecord]:
+    def _records(self, users: list, projection, *, created: bool = False, values: dict | None = None,
+                 groups: dict | None = None) -> list[ResourceRecord]:
         """The page as records, in a fixed number of queries (none per user). Users created in
         this transaction are in no team yet: their groups are not read; `values` ({id: rows by
-        kind}) are the users' values when the caller has just read or written them."""
+        kind}) and `groups` ({id: teams}) are the users' when the caller has just read them."""
         ids = [user.id for user in users]
         kinds = [kind for kind in VALUE_KINDS if projection.wants(kind)] if values is None else []
-        wants_groups = bool(ids) and projection.wants("groups") and not created
+        wants_groups = bool(ids) and projection.wants("groups") and not created and groups is None
         if wants_groups and kinds:
             values, groups = user_values.rows_and_teams_for(ids, kinds)
         else:
             values = values if values is not None else user_values.rows_for(ids, kinds) if ids else {}
-            groups = teams.teams_of_users(ids) if wants_groups else {}
+            groups = groups if groups is not None else teams.teams_of_users(ids) if wants_groups else {}
         manager_ids = {user.manager_id for user in users if user.manager_id}
         names = _display_names(manager_ids) if projection.wants(MANAGER_PATH) else {}
         return [ResourceRecord(user.id, str(user.version), user.created_at, user.updated_at,

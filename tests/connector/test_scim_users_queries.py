@@ -179,3 +179,31 @@ def test_a_create_answers_with_the_values_it_wrote_without_reading_them_back(sci
     sent = [record.msg[0] for record in create.get_queries()]
     assert [sql for sql in sent if 'INTO "user_value"' in sql]
     assert not [sql for sql in sent if 'FROM "user_value"' in sql], sent
+
+
+@pytest.mark.parametrize("operations", [
+    [{"op": "Replace", "path": "active", "value": "False"}],  # Entra's deprovisioning
+    [{"op": "replace", "value": {"title": "Lead"}}],
+    [{"op": "add", "path": "phoneNumbers", "value": [{"value": "+1 555 0199", "type": "mobile"}]}],
+])
+def test_a_patch_answers_with_the_teams_read_with_the_values(scim, db, operations):
+    """A change of a user never changes its teams (`groups` is readOnly): they are read with
+    its values before the change, in one statement, and none is read again for the answer.
+    The answer is what a GET gives afterwards."""
+    user_id = populate(find_organisation("acme"), 1)[0]
+    with count_queries() as get:
+        scim.get(f"/Users/{user_id}")
+    body = {"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"], "Operations": operations}
+    with count_queries() as patch:
+        answer = scim.patch(f"/Users/{user_id}", body)
+    assert answer.status_code == 200, answer.get_json()
+    assert answer.get_json() == scim.get(f"/Users/{user_id}").get_json()
+    assert [group["display"] for group in answer.get_json()["groups"]] == ["Ops", "Sales"]
+    # A change of values reads the kind it replaces again (the directory's audit diff) and the
+    # values anew for the answer; the teams are never read twice.
+    assert _reads(patch) == _reads(get) + (2 if "phoneNumbers" in str(operations) else 0)
+
+
+def _reads(counted) -> int:
+    """SELECTs counted (the writes of a change are not the point here)."""
+    return sum(1 for record in counted.get_queries() if record.msg[0].lstrip("(").upper().startswith("SELECT"))
