@@ -229,7 +229,10 @@ def suspend(user) -> User:
         before = user.status
         user.status, user.suspended_at = "suspended", utcnow()
         save(user)
-        invitations.revoke_open(user)
+        # Only an invited user holds open links (issued to invited users, redeemed on joining);
+        # the join page refuses a suspended user's link besides (_invitee).
+        if before == "invited":
+            invitations.revoke_open(user)
         record("user.suspended", user, {"status": [before, "suspended"]})
     return user
 

@@ -2,6 +2,7 @@
 and reactivate ("Make Active"); delete, refused for objective owners with the count; the SCIM
 delete that suspends, releases and leaves the user pending deletion; purge."""
 import pytest
+from playhouse.test_utils import count_queries
 
 from connector import admins, deletion, directory, managers, teams
 from connector.errors import AccountSuspended, NotFound, OwnsObjectives
@@ -57,6 +58,17 @@ def test_invited_suspended_invited_with_a_fresh_link(org, make_user):
     new_token = join_token("cal@outside.example")
     assert new_token != old_token
     assert directory.accept_invitation(new_token).status == "active"
+
+
+def test_suspending_a_user_who_joined_looks_for_no_link(org, make_user):
+    """Entra's deprovisioning (PATCH active "False") of a user who joined: only invited users
+    hold open links, so no statement goes to the invitations."""
+    user = make_user("eve@acme.example")
+    assert user.status == "active"
+    with count_queries() as counted:
+        directory.suspend(user)
+    assert User.get_by_id(user.id).status == "suspended"
+    assert not [record for record in counted.get_queries() if "invitation" in record.msg[0]]
 
 
 def test_suspend_and_reactivate_are_idempotent(org, make_user):
