@@ -229,8 +229,9 @@ def suspend(user) -> User:
         before = user.status
         user.status, user.suspended_at = "suspended", utcnow()
         save(user)
-        # Only an invited user holds open links (issued to invited users, redeemed on joining);
-        # the join page refuses a suspended user's link besides (_invitee).
+        # Links are issued to invited users and redeemed on joining, so a user who joined holds
+        # none, unless a resend raced the join; the join page refuses a suspended user's link
+        # in any case (_invitee).
         if before == "invited":
             invitations.revoke_open(user)
         record("user.suspended", user, {"status": [before, "suspended"]})

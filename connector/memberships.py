@@ -14,6 +14,7 @@ from connector.errors import MemberNotFound
 from connector.models import Membership, Team, User
 
 BATCH = 500  # ids per IN (...) list and rows per INSERT
+TEAM_ORDER = (Team.name_key, Team.id)  # a user's teams, as SCIM User `groups` lists them
 
 
 def member_ids(team) -> list[str]:
@@ -43,6 +44,11 @@ def names_of(team_ids) -> dict[str, str]:
     return dict(Team.select(Team.id, Team.name).where(Team.id.in_(ids)).tuples()) if ids else {}
 
 
+def of_users(user_ids):
+    """The users' memberships joined with their teams, unordered: select the columns wanted."""
+    return Membership.select().join(Team).where(Membership.user.in_(user_ids))
+
+
 def teams_of(user) -> list[tuple[str, str]]:
     """(id, name) of the teams the user belongs to, by name (SCIM User `groups`)."""
     return teams_of_users([user.id]).get(user.id, [])
@@ -60,14 +66,6 @@ def teams_of_users(user_ids) -> dict[str, list[tuple[str, str]]]:
         for user_id, team_id, name in cached_select(("teams_of_users", len(batch)), build, list(batch)):
             found.setdefault(user_id, []).append((team_id, name))
     return found
-
-
-TEAM_ORDER = (Team.name_key, Team.id)  # a user's teams, as SCIM User `groups` lists them
-
-
-def of_users(user_ids):
-    """The users' memberships joined with their teams, unordered: select the columns wanted."""
-    return Membership.select().join(Team).where(Membership.user.in_(user_ids))
 
 
 def difference(team, wanted) -> tuple[list[str], list[str]]:

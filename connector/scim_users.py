@@ -145,8 +145,9 @@ class UserBackend:
         with translated(), write_transaction():
             user = directory.get_user(_org(), resource_id, lock=True)
             with user_changes.changing(user, expected_version=expected_version, by_idp=True):
-                # A change of a user never changes its teams (`groups` is readOnly), and the lock
-                # keeps other requests from changing them: the answer's are read with the values.
+                # A change of a user never changes its teams (`groups` is readOnly): the answer's
+                # are read with the values. (A group change another request commits meanwhile
+                # shows from the next read, as with any read under READ COMMITTED.)
                 values, groups = user_values.rows_and_teams_for([user.id]) if projection.wants("groups") \
                     else (user_values.rows_for([user.id]), None)
                 stored = values.get(user.id, {})

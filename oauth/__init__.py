@@ -16,8 +16,8 @@ from oauth.protect import Credential, Refusal
 from oauth.tenant_rows import TenantRows
 from oauth.tenants import remove_tenant
 
-__all__ = ["Admin", "Credential", "CredentialError", "CredentialNotFound", "Event", "Refusal", "credential_for",
-           "TenantRows", "init_app", "refuse", "remove_tenant"]
+__all__ = ["Admin", "Credential", "CredentialError", "CredentialNotFound", "Event", "Refusal", "TenantRows",
+           "credential_for", "init_app", "refuse", "remove_tenant"]
 
 
 def init_app(app: Flask, *, database, settings, authenticate_admin, describe_tenant, on_event, rate_limit,

@@ -13,8 +13,8 @@ from datetime import timedelta
 
 from oauth import hashing
 from oauth.context import Event, current, emit
-from oauth.models import AccessToken, AuthorizationCode, Client, database, new_family, utcnow
-from oauth.tenant_rows import TenantRows
+from oauth.models import AccessToken, AuthorizationCode, Client, database, from_cells, new_family, utcnow
+from oauth.tenant_rows import ATTRIBUTE as TENANT_ROW, TenantRows
 
 # Expired rows are kept a while (for audit questions about recent tokens), then deleted.
 KEEP_EXPIRED = timedelta(days=7)
@@ -44,22 +44,31 @@ def find_access_token(plaintext: str, tenant_rows: TenantRows | None = None) -> 
     `tenant_rows`, its tenant's row read in the same statement, as the token's `tenant_row`."""
     if not plaintext.startswith(hashing.PREFIX_ACCESS_TOKEN):
         return None
-    query, sql, params = _by_access_hash(type(database.obj), tenant_rows)
-    rows = query._get_cursor_wrapper(database.execute_sql(sql, hashing.lookup_parameters(params, plaintext)))
-    return next(iter(rows), None)
+    sql, params = _by_access_hash(type(database.obj), tenant_rows)
+    row = database.execute_sql(sql, hashing.lookup_parameters(params, plaintext)).fetchone()
+    if row is None:
+        return None
+    token = from_cells(AccessToken, row)
+    token.client = from_cells(Client, row[len(_TOKEN_FIELDS):])
+    token._dirty.clear()
+    if tenant_rows is not None:
+        setattr(token, TENANT_ROW, tenant_rows.read(row[len(_TOKEN_FIELDS) + len(_CLIENT_FIELDS):]))
+    return token
+
+
+_TOKEN_FIELDS, _CLIENT_FIELDS = AccessToken._meta.sorted_fields, Client._meta.sorted_fields
 
 
 @functools.cache
-def _by_access_hash(kind_of_database, tenant_rows: TenantRows | None) -> tuple:
-    """The query finding an access token (with its client) by hash, its SQL text and parameters,
-    built once per process and kind of database: it runs on every SCIM request of an OAuth
-    client, and peewee takes longer to build it than the database to answer it. The row is
-    read afresh each time, so a revocation counts from the very next request."""
-    query = _with_client()
+def _by_access_hash(kind_of_database, tenant_rows: TenantRows | None) -> tuple[str, list]:
+    """The SQL text and parameters finding an access token (then its client's columns, then its
+    tenant's) by hash, built once per process and kind of database: it runs on every SCIM request
+    of an OAuth client, and peewee takes longer to build it than the database to answer it. The
+    row is read afresh each time, so a revocation counts from the very next request."""
+    query = AccessToken.select(*_TOKEN_FIELDS, *_CLIENT_FIELDS).join(Client)
     if tenant_rows is not None:
         query = tenant_rows.joined(query.select_extend(*tenant_rows.fields).switch(AccessToken), AccessToken.tenant)
-    query = query.where(AccessToken.access_token_hash == hashing.HASH_SLOT).limit(1)
-    return (query, *query.sql())
+    return query.where(AccessToken.access_token_hash == hashing.HASH_SLOT).limit(1).sql()
 
 
 def find_refresh_token(plaintext: str) -> AccessToken | None:

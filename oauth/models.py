@@ -265,3 +265,14 @@ AccessToken.add_index(AccessToken.expires_at)
 AuthorizationCode.add_index(AuthorizationCode.expires_at)
 
 MODELS = (Client, ClientSecret, BearerToken, AccessToken, AuthorizationCode)
+
+
+def from_cells(model, cells, fields=None):
+    """A row of `model` from the values of its `fields` (all, in `_meta.sorted_fields` order,
+    when not given) as the database driver gave them, converted and marked clean as peewee
+    marks a row it reads. For the lookups of every request, whose SQL text is kept: peewee's
+    own result wrapper works the columns out from the cursor each time."""
+    fields = fields or model._meta.sorted_fields
+    row = model(__no_default__=1, **{field.name: field.python_value(cell) for field, cell in zip(fields, cells)})
+    row._dirty.clear()
+    return row

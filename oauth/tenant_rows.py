@@ -15,7 +15,7 @@ from typing import Callable
 from peewee import JOIN
 
 
-ATTRIBUTE = "tenant_row"  # of a credential read with its tenant's row
+ATTRIBUTE = "tenant_row"  # where a credential read with its tenant's row keeps it
 
 
 @dataclass(frozen=True)
@@ -40,8 +40,8 @@ class TenantRows:
 
     def joined(self, query, tenant_column):
         """`query` (over the credential's table) with the tenant's row joined, when there is one:
-        as the credential's `tenant_row` where peewee makes the models, None when no row matches."""
-        return query.join(self.model, JOIN.LEFT_OUTER, on=self.condition(tenant_column), attr=ATTRIBUTE)
+        its `fields` then come after the credential's, NULL when no row matches."""
+        return query.join(self.model, JOIN.LEFT_OUTER, on=self.condition(tenant_column))
 
     def read(self, cells) -> object | None:
         """The tenant's row from its columns of a result row (in `fields` order); None when the

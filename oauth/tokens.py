@@ -11,7 +11,7 @@ from datetime import timedelta
 from oauth import hashing, scopes
 from oauth.context import Event, emit
 from oauth.errors import CredentialError, CredentialNotFound, checked_name
-from oauth.models import BearerToken, database, utcnow
+from oauth.models import BearerToken, database, from_cells, utcnow
 from oauth.tenant_rows import ATTRIBUTE as TENANT_ROW, TenantRows
 
 
@@ -79,10 +79,7 @@ def find_by_secret(plaintext: str, tenant_rows: TenantRows | None = None) -> Bea
     row = database.execute_sql(sql, hashing.lookup_parameters(params, plaintext)).fetchone()
     if row is None:
         return None
-    # As peewee makes a row into a model, without working out the columns from the cursor each time.
-    token = BearerToken(__no_default__=1, **{field.name: field.python_value(value)
-                                              for field, value in zip(_FIELDS, row)})
-    token._dirty.clear()
+    token = from_cells(BearerToken, row, _FIELDS)
     if tenant_rows is not None:
         setattr(token, TENANT_ROW, tenant_rows.read(row[len(_FIELDS):]))
     return token

@@ -207,3 +207,18 @@ def test_a_patch_answers_with_the_teams_read_with_the_values(scim, db, operation
 def _reads(counted) -> int:
     """SELECTs counted (the writes of a change are not the point here)."""
     return sum(1 for record in counted.get_queries() if record.msg[0].lstrip("(").upper().startswith("SELECT"))
+
+
+def test_a_put_answers_with_the_teams_read_with_the_values(scim, db):
+    """PUT goes the same way as PATCH (scim_users._change): the teams are read once."""
+    user_id = populate(find_organisation("acme"), 1)[0]
+    with count_queries() as get:
+        current = scim.get(f"/Users/{user_id}").get_json()
+    replacement = {key: value for key, value in current.items() if key not in ("id", "meta", "groups")}
+    replacement["title"] = "Lead"
+    with count_queries() as put:
+        answer = scim.put(f"/Users/{user_id}", replacement)
+    assert answer.status_code == 200, answer.get_json()
+    assert answer.get_json() == scim.get(f"/Users/{user_id}").get_json()
+    assert answer.get_json()["title"] == "Lead" and len(answer.get_json()["groups"]) == 2
+    assert _reads(put) == _reads(get)

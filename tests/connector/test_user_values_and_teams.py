@@ -52,4 +52,22 @@ def test_is_one_statement(people):
 
 def test_no_kinds_reads_the_teams_alone(people):
     values, groups = user_values.rows_and_teams_for(people, [])
-    assert values == {} and groups == memberships.teams_of_users(people)
+    assert values == {}
+    assert {user: [name for _, name in teams] for user, teams in groups.items()} == {
+        people[0]: ["apps", "Ops", "sales", "Zeta"], people[2]: ["apps", "Ops", "sales", "Zeta"]}
+
+
+def test_more_users_than_one_batch(db):
+    """Over BATCH ids, one statement per batch, each user's values and teams whole."""
+    org = find_organisation("acme")
+    count = user_values.BATCH + 3
+    users = directory.create_users(org, [({"user_name": f"u{i}@acme.example"},
+                                           {"emails": [{"value": f"u{i}@acme.example", "type": "work"}]})
+                                          for i in range(count)])
+    ids = [user.id for user in users]
+    teams.create_team(org, "All", members=ids)
+    with count_queries() as counted:
+        values, groups = user_values.rows_and_teams_for(ids)
+    assert counted.count == 2
+    assert values == user_values.rows_for(ids) and len(values) == count
+    assert groups == memberships.teams_of_users(ids) and len(groups) == count
