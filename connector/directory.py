@@ -184,9 +184,11 @@ def creation_conflicts(org, identities: list[tuple[str, str | None]]) -> dict[in
     return conflicts
 
 
-def update_user(user, changes: dict, *, values: dict | None = None) -> User:
+def update_user(user, changes: dict, *, values: dict | None = None, stored: dict | None = None) -> User:
     """Change profile fields and multi-valued attributes (each kind given replaces its rows).
-    Nothing changes, not even the version, when the values are the ones stored."""
+    Nothing changes, not even the version, when the values are the ones stored. `stored`: the
+    user's values as user_values.rows_of gives them (every kind), when the caller has just read
+    them in this transaction with the user locked: they are not read again."""
     require_present(user)
     changes, values = _checked(changes), user_values.check(values)
     if "user_name" in changes:
@@ -196,20 +198,21 @@ def update_user(user, changes: dict, *, values: dict | None = None) -> User:
     unchanged = dict(user.__data__)
     try:
         with write_transaction():
-            _apply_update(user, changes, values)
+            _apply_update(user, changes, values, stored)
     except Exception:
         user.__data__ = unchanged  # a refused update leaves the caller's object as stored
         raise
     return user
 
 
-def _apply_update(user, changes: dict, values: dict) -> None:
-    before, stored = _audited(user), user_values.rows_of(user, kinds=list(values)) if values else {}
+def _apply_update(user, changes: dict, values: dict, stored: dict | None) -> None:
+    before = _audited(user)
+    replaced = stored if stored is not None else user_values.rows_of(user, kinds=list(values)) if values else {}
     for name, value in changes.items():
         setattr(user, name, value)
     if "emails" in values or "user_name" in changes:
-        user.email = _primary_email(user, values)
-    value_changes = _value_changes(stored, values)
+        user.email = _primary_email(user, values, stored)
+    value_changes = _value_changes(replaced, values)
     diff = {**audit.diff(before, _audited(user)), **value_changes}
     if not diff:
         return
@@ -300,8 +303,11 @@ def _invitee(invitation) -> User:
     return user
 
 
-def _primary_email(user, values: dict) -> str | None:
-    emails = values["emails"] if "emails" in values else user_values.rows_of(user, ["emails"]).get("emails", [])
+def _primary_email(user, values: dict, stored: dict | None) -> str | None:
+    if "emails" in values:
+        emails = values["emails"]
+    else:
+        emails = (stored if stored is not None else user_values.rows_of(user, ["emails"])).get("emails", [])
     return user_values.primary_email(emails, user.user_name)
 
 

@@ -152,7 +152,7 @@ class UserBackend:
                     else (user_values.rows_for([user.id]), None)
                 stored = values.get(user.id, {})
                 current = to_scim(user, stored, base_url=self.base_url)
-                values_changed = _store(user, from_scim(current), from_scim(new_attributes(current)))
+                values_changed = _store(user, from_scim(current), from_scim(new_attributes(current)), stored)
             return self._records([user], projection, values=None if values_changed else {user.id: stored},
                                  groups=groups)[0]
 
@@ -177,9 +177,10 @@ class UserBackend:
                 for user in users]
 
 
-def _store(user, before: UserState, after: UserState) -> bool:
-    """Ask the directory for what differs between two states of the user; whether any of its
-    multi-valued attributes (emails, phone numbers, ...) changed."""
+def _store(user, before: UserState, after: UserState, stored: dict) -> bool:
+    """Ask the directory for what differs between two states of the user (`stored`: its values
+    as read for `before`); whether any of its multi-valued attributes (emails, phone numbers,
+    ...) changed."""
     fields = {name: value for name, value in after.fields.items() if before.fields.get(name) != value}
     values = {kind: rows for kind, rows in after.values.items() if before.values.get(kind, []) != rows}
     activity = after.active is not None and after.active != before.active
@@ -188,7 +189,7 @@ def _store(user, before: UserState, after: UserState) -> bool:
     if changed and not user.managed_by_idp:
         fields["managed_by_idp"] = True  # the IdP changing a user manages it from now on
     if fields or values:
-        directory.update_user(user, fields, values=values)
+        directory.update_user(user, fields, values=values, stored=stored)
     if activity:
         directory.set_active(user, after.active, skip_invitation=integrations.skips_invitations)
     _store_links(user, before, after)
