@@ -148,8 +148,7 @@ class UserBackend:
                 # A change of a user never changes its teams (`groups` is readOnly): the answer's
                 # are read with the values. (A group change another request commits meanwhile
                 # shows from the next read, as with any read under READ COMMITTED.)
-                values, groups = user_values.rows_and_teams_for([user.id]) if projection.wants("groups") \
-                    else (user_values.rows_for([user.id]), None)
+                values, groups = user_values.rows_and_teams_for([user.id], with_teams=projection.wants("groups"))
                 stored = values.get(user.id, {})
                 current = to_scim(user, stored, base_url=self.base_url)
                 values_changed = _store(user, from_scim(current), from_scim(new_attributes(current)), stored)
@@ -162,13 +161,13 @@ class UserBackend:
         this transaction are in no team yet: their groups are not read; `values` ({id: rows by
         kind}) and `groups` ({id: teams}) are the users' when the caller has just read them."""
         ids = [user.id for user in users]
-        kinds = [kind for kind in VALUE_KINDS if projection.wants(kind)] if values is None else []
-        wants_groups = bool(ids) and projection.wants("groups") and not created and groups is None
-        if wants_groups and kinds:
-            values, groups = user_values.rows_and_teams_for(ids, kinds)
+        wants_groups = groups is None and projection.wants("groups") and not created
+        if values is None:
+            kinds = [kind for kind in VALUE_KINDS if projection.wants(kind)]
+            values, found = user_values.rows_and_teams_for(ids, kinds, with_teams=wants_groups)
         else:
-            values = values if values is not None else user_values.rows_for(ids, kinds) if ids else {}
-            groups = groups if groups is not None else teams.teams_of_users(ids) if wants_groups else {}
+            found = teams.teams_of_users(ids) if wants_groups else {}
+        groups = found if groups is None else groups
         manager_ids = {user.manager_id for user in users if user.manager_id}
         names = _display_names(manager_ids) if projection.wants(MANAGER_PATH) else {}
         return [ResourceRecord(user.id, str(user.version), user.created_at, user.updated_at,

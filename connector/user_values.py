@@ -84,13 +84,16 @@ def rows_for(user_ids, kinds=VALUE_KINDS) -> dict[str, dict[str, list[dict]]]:
     return grouped
 
 
-def rows_and_teams_for(user_ids, kinds=VALUE_KINDS) -> tuple[dict[str, dict[str, list[dict]]],
-                                                             dict[str, list[tuple[str, str]]]]:
-    """rows_for(user_ids, kinds) and memberships.teams_of_users(user_ids) from one statement
-    per BATCH ids instead of two: every read of a user (GET, the IdPs' lookups, pages) wants
-    both, and on PostgreSQL a statement is a round trip. The statement is a UNION ALL of the
-    two reads, the teams padded to the values' columns: (part, user, kind or the team's
-    name_key, position, value or the team's id, display or its name, the other value columns)."""
+def rows_and_teams_for(user_ids, kinds=VALUE_KINDS, *, with_teams: bool = True
+                       ) -> tuple[dict[str, dict[str, list[dict]]], dict[str, list[tuple[str, str]]]]:
+    """rows_for(user_ids, kinds) and memberships.teams_of_users(user_ids) ({} without
+    with_teams), from one statement per BATCH ids when both are read: every read of a user (GET,
+    the IdPs' lookups, pages) wants both, and on PostgreSQL a statement is a round trip. The
+    statement is a UNION ALL of the two reads, the teams padded to the values' columns: (part,
+    user, kind or the team's name_key, position, value or the team's id, display or its name,
+    the other value columns)."""
+    if not with_teams:
+        return rows_for(user_ids, kinds), {}
     if not kinds:
         return {}, memberships.teams_of_users(user_ids)
     grouped: dict[str, dict[str, list[dict]]] = {}

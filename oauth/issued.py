@@ -14,7 +14,7 @@ from datetime import timedelta
 from oauth import hashing
 from oauth.context import Event, current, emit
 from oauth.models import AccessToken, AuthorizationCode, Client, database, from_cells, new_family, utcnow
-from oauth.tenant_rows import ATTRIBUTE as TENANT_ROW, TenantRows
+from oauth.tenant_rows import TenantRows
 
 # Expired rows are kept a while (for audit questions about recent tokens), then deleted.
 KEEP_EXPIRED = timedelta(days=7)
@@ -52,7 +52,7 @@ def find_access_token(plaintext: str, tenant_rows: TenantRows | None = None) -> 
     token.client = from_cells(Client, row[len(_TOKEN_FIELDS):])
     token._dirty.clear()
     if tenant_rows is not None:
-        setattr(token, TENANT_ROW, tenant_rows.read(row[len(_TOKEN_FIELDS) + len(_CLIENT_FIELDS):]))
+        tenant_rows.attach(token, row)
     return token
 
 
@@ -67,7 +67,7 @@ def _by_access_hash(kind_of_database, tenant_rows: TenantRows | None) -> tuple[s
     row is read afresh each time, so a revocation counts from the very next request."""
     query = AccessToken.select(*_TOKEN_FIELDS, *_CLIENT_FIELDS).join(Client)
     if tenant_rows is not None:
-        query = tenant_rows.joined(query.select_extend(*tenant_rows.fields).switch(AccessToken), AccessToken.tenant)
+        query = tenant_rows.joined(query.switch(AccessToken), AccessToken.tenant)
     return query.where(AccessToken.access_token_hash == hashing.HASH_SLOT).limit(1).sql()
 
 

@@ -39,11 +39,12 @@ class TenantRows:
         return self.fields.index(self.model._meta.primary_key)
 
     def joined(self, query, tenant_column):
-        """`query` (over the credential's table) with the tenant's row joined, when there is one:
-        its `fields` then come after the credential's, NULL when no row matches."""
-        return query.join(self.model, JOIN.LEFT_OUTER, on=self.condition(tenant_column))
+        """`query` (over the credential's table) with the tenant's row joined and its `fields`
+        selected last: NULL when no row matches."""
+        return query.select_extend(*self.fields).join(self.model, JOIN.LEFT_OUTER, on=self.condition(tenant_column))
 
-    def read(self, cells) -> object | None:
-        """The tenant's row from its columns of a result row (in `fields` order); None when the
-        join found no row (its primary key is NULL)."""
-        return None if cells[self._key_place] is None else self.make(cells)
+    def attach(self, credential, row) -> None:
+        """Keep the tenant's row, from the last columns of a result row of a `joined` query, as
+        the credential's `tenant_row`: None when the join found none (its primary key is NULL)."""
+        cells = row[len(row) - len(self.fields):]
+        setattr(credential, ATTRIBUTE, None if cells[self._key_place] is None else self.make(cells))

@@ -12,7 +12,7 @@ from oauth import hashing, scopes
 from oauth.context import Event, emit
 from oauth.errors import CredentialError, CredentialNotFound, checked_name
 from oauth.models import BearerToken, database, from_cells, utcnow
-from oauth.tenant_rows import ATTRIBUTE as TENANT_ROW, TenantRows
+from oauth.tenant_rows import TenantRows
 
 
 def create_token(tenant: str, *, name: str, scope: tuple[str, ...] = scopes.SCIM_SCOPES,
@@ -81,7 +81,7 @@ def find_by_secret(plaintext: str, tenant_rows: TenantRows | None = None) -> Bea
         return None
     token = from_cells(BearerToken, row, _FIELDS)
     if tenant_rows is not None:
-        setattr(token, TENANT_ROW, tenant_rows.read(row[len(_FIELDS):]))
+        tenant_rows.attach(token, row)
     return token
 
 
@@ -94,8 +94,7 @@ def _by_hash_sql(kind_of_database, tenant_rows: TenantRows | None) -> tuple[str,
     peewee takes longer to build them than the database takes to run them, on every SCIM
     request. Only the text is kept; the row is read afresh each time, so a revocation counts
     from the very next request."""
-    if tenant_rows is None:
-        query = BearerToken.select(*_FIELDS)
-    else:
-        query = tenant_rows.joined(BearerToken.select(*_FIELDS, *tenant_rows.fields), BearerToken.tenant)
+    query = BearerToken.select(*_FIELDS)
+    if tenant_rows is not None:
+        query = tenant_rows.joined(query, BearerToken.tenant)
     return query.where(BearerToken.token_hash == hashing.HASH_SLOT).limit(1).sql()
